@@ -1,0 +1,155 @@
+# nginx-trace: `make` builds the module and trace-ctl, `make test` runs every
+# test, `make run` starts a demo. Packages come from Debian (`make deps`).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+VERSION := 0.1.0
+BUILD ?= build
+ABS_BUILD := $(abspath $(BUILD))
+DESTDIR ?=
+PREFIX ?= /usr/local
+
+# nginx-dev ships headers, configure and Debian's configure flags; we configure
+# a private copy once (~25 s) and reuse it.
+NGX_DEV := /usr/share/nginx/src
+NGX_DIR := $(BUILD)/nginx
+NGX_CC_OPT := -g -O2 -fstack-protector-strong -Wformat -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2
+NGX_LD_OPT := -Wl,-z,relro -Wl,-z,now -fPIC
+
+CXX := g++
+HARDENING := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor
+CXXFLAGS := -std=c++17 -O2 -g -fPIC $(HARDENING) $(WARNINGS) -MMD -MP -DTRACE_VERSION='"$(VERSION)"'
+TOML_CFLAGS := -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1
+# Recursive (=): evaluated when a recipe runs, after `deps` installed libpq-dev.
+PQ_CFLAGS = $(shell pkg-config --cflags libpq)
+
+CORE_LIBS := -lpq -lpcre2-8 -lcrypto -lz -lpthread
+CORE_SRCS := $(sort $(wildcard ngx_module/core/*.cpp))
+CORE_OBJS := $(CORE_SRCS:ngx_module/core/%.cpp=$(BUILD)/core/%.o)
+CORE_LIB := $(BUILD)/libtrace_core.a
+
+CLI_SRCS := $(filter-out cli/main.cpp,$(sort $(wildcard cli/*.cpp)))
+CLI_OBJS := $(CLI_SRCS:cli/%.cpp=$(BUILD)/cli/%.o) $(BUILD)/cli/migrations_data.o
+CLI_LIB := $(BUILD)/libtrace_cli.a
+CLI_LIBS := -ltomlplusplus -lesmtp -lpq -lcrypto
+SQL_FILES := $(sort $(wildcard sql/*.sql))
+
+SHIM_SRCS := $(wildcard ngx_module/*.c ngx_module/*.h) config
+MODULE := $(BUILD)/ngx_http_trace_module.so
+TRACE_CTL := $(BUILD)/trace-ctl
+
+UNIT_SRCS := $(sort $(wildcard t/unit/*.cpp))
+UNIT_OBJS := $(UNIT_SRCS:t/unit/%.cpp=$(BUILD)/unit/%.o)
+UNIT_TESTS := $(BUILD)/unit-tests
+
+.PHONY: all deps test unit integration run install clean
+
+all: $(MODULE) $(TRACE_CTL)
+
+deps:
+	@scripts/deps.sh
+
+# --- the C++ core: its own archive, real C++ flags, no nginx headers ----------
+
+$(BUILD)/core/%.o: ngx_module/core/%.cpp | deps
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(PQ_CFLAGS) -fvisibility=hidden -Ingx_module -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# --- the nginx module: nginx's build compiles the C shim and links the core ---
+
+$(NGX_DIR)/.configured: config | deps
+	@rm -rf $(NGX_DIR) && mkdir -p $(BUILD) && cp -a $(NGX_DEV) $(NGX_DIR)
+	@echo "configuring nginx for the module (once; log in $(NGX_DIR)/configure.log)"
+	@cd $(NGX_DIR) && . ./conf_flags && \
+	  TRACE_CORE_LIB=$(ABS_BUILD)/libtrace_core.a ./configure \
+	    --with-cc-opt="$(NGX_CC_OPT)" --with-ld-opt="$(NGX_LD_OPT)" \
+	    "$${NGX_CONF_FLAGS[@]}" --add-dynamic-module=$(CURDIR) --builddir=objs \
+	    > configure.log 2>&1 || { cat configure.log; exit 1; }
+	@touch $@
+
+# nginx's Makefile does not know that the core archive is an input of the link,
+# so the .so is removed first to force the link whenever anything changed.
+$(MODULE): $(NGX_DIR)/.configured $(CORE_LIB) $(SHIM_SRCS)
+	@rm -f $(NGX_DIR)/objs/ngx_http_trace_module.so
+	@$(MAKE) --no-print-directory -C $(NGX_DIR) -f objs/Makefile modules \
+	  > $(NGX_DIR)/make.log 2>&1 || { cat $(NGX_DIR)/make.log; exit 1; }
+	cp $(NGX_DIR)/objs/ngx_http_trace_module.so $@
+
+# --- trace-ctl -----------------------------------------------------------------
+
+$(BUILD)/gen/migrations_data.cpp: $(SQL_FILES) scripts/embed-sql.sh
+	@mkdir -p $(@D)
+	scripts/embed-sql.sh $@ $(SQL_FILES)
+
+$(BUILD)/cli/migrations_data.o: $(BUILD)/gen/migrations_data.cpp | deps
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -Icli -c $< -o $@
+
+$(BUILD)/cli/%.o: cli/%.cpp | deps
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -c $< -o $@
+
+$(CLI_LIB): $(CLI_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(TRACE_CTL): $(BUILD)/cli/main.o $(CLI_LIB) $(CORE_LIB)
+	$(CXX) -o $@ $^ $(CLI_LIBS) $(CORE_LIBS) -Wl,-z,relro -Wl,-z,now
+
+# --- tests ----------------------------------------------------------------------
+
+$(BUILD)/unit/%.o: t/unit/%.cpp | deps
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -Ingx_module/core -c $< -o $@
+
+$(UNIT_TESTS): $(UNIT_OBJS) $(CLI_LIB) $(CORE_LIB)
+	$(CXX) -o $@ $^ -lgtest -lgtest_main $(CLI_LIBS) $(CORE_LIBS)
+
+test: all $(UNIT_TESTS)
+	@scripts/run-tests.pl $(BUILD)
+
+unit: $(UNIT_TESTS)
+	$(UNIT_TESTS)
+
+integration: all
+	prove -I t/lib t/*.t
+
+# --- the demo -------------------------------------------------------------------
+
+run: all
+	@scripts/run-demo.sh $(BUILD)
+
+# --- installation (DESTDIR-aware; Debian's layout for nginx modules) ------------
+
+install: all
+	install -D -m 0644 $(MODULE) $(DESTDIR)/usr/lib/nginx/modules/ngx_http_trace_module.so
+	install -D -m 0644 packaging/mod-http-trace.conf \
+	  $(DESTDIR)/usr/share/nginx/modules-available/mod-http-trace.conf
+	install -d $(DESTDIR)/etc/nginx/modules-enabled
+	ln -sf /usr/share/nginx/modules-available/mod-http-trace.conf \
+	  $(DESTDIR)/etc/nginx/modules-enabled/50-mod-http-trace.conf
+	install -D -m 0755 $(TRACE_CTL) $(DESTDIR)$(PREFIX)/bin/trace-ctl
+	@if [ -e $(DESTDIR)/etc/nginx/trace.toml ]; then \
+	  echo "keeping existing $(DESTDIR)/etc/nginx/trace.toml"; \
+	else \
+	  install -D -m 0640 packaging/trace.toml $(DESTDIR)/etc/nginx/trace.toml; \
+	fi
+	@if [ -e $(DESTDIR)/etc/cron.d/nginx-trace ]; then \
+	  echo "keeping existing $(DESTDIR)/etc/cron.d/nginx-trace"; \
+	else \
+	  sed 's|@BINDIR@|$(PREFIX)/bin|g' packaging/cron > $(BUILD)/cron && \
+	  install -D -m 0644 $(BUILD)/cron $(DESTDIR)/etc/cron.d/nginx-trace; \
+	fi
+	install -d -m 0750 $(DESTDIR)/var/lib/nginx-trace
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(BUILD)/cli/main.d $(UNIT_OBJS:.o=.d)

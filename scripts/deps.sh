@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that building, testing and running nginx-trace need,
+# and only those that are missing. Quiet when everything is already there.
+#
+# Installing nginx or postgresql must not start or restart system services on a
+# machine where they already run (or would grab :80 and :5432): a temporary
+# policy-rc.d forbids service starts for the duration of the install.
+set -euo pipefail
+
+packages=(
+  nginx nginx-dev libpcre2-dev libpq-dev libesmtp-dev libcli11-dev
+  postgresql libtomlplusplus-dev nlohmann-json3-dev libgtest-dev libssl-dev zlib1g-dev
+  libdbd-pg-perl libnet-server-mail-perl python3-aiosmtpd wrk g++ make pkg-config
+)
+
+# One dpkg-query for all packages keeps a no-op run fast.
+installed=" $(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${packages[@]}" 2>/dev/null |
+  awk '$1 == "installed" { printf "%s ", $2 }') "
+missing=()
+for p in "${packages[@]}"; do
+  case "$installed" in *" $p "*) ;; *) missing+=("$p") ;; esac
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+  else
+    echo "deps: missing packages (${missing[*]}) and not root; install them as root" >&2
+    exit 1
+  fi
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+policy=/usr/sbin/policy-rc.d
+added_policy=
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod 755 "$policy"
+  added_policy=1
+fi
+cleanup() { [ -z "$added_policy" ] || "${sudo[@]}" rm -f "$policy"; }
+trap cleanup EXIT
+
+log=$(mktemp)
+if ! { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+       "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+         --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  rm -f "$log"
+  echo "deps: apt-get failed" >&2
+  exit 1
+fi
+rm -f "$log"

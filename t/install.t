@@ -1,0 +1,42 @@
+# make install lays out the module as Debian's libnginx-mod-* packages do, puts
+# trace-ctl on the PATH, and never overwrites an operator's configuration.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use Trace::Test;
+
+my $t = Trace::Test->new;
+my $dest = $t->base . '/root';
+my $root = Trace::Test::root();
+
+my ($rc, $out, $err) = Trace::Test::run('make', '-s', '-C', $root,
+    'BUILD=' . Trace::Test::build(), "DESTDIR=$dest", 'install');
+is($rc, 0, 'make install succeeds') or diag("$out$err");
+
+ok(-f "$dest/usr/lib/nginx/modules/ngx_http_trace_module.so", 'module in Debian\'s module directory');
+is(Trace::Test::slurp("$dest/usr/share/nginx/modules-available/mod-http-trace.conf"),
+    "load_module modules/ngx_http_trace_module.so;\n", 'modules-available snippet');
+is(readlink("$dest/etc/nginx/modules-enabled/50-mod-http-trace.conf"),
+    '/usr/share/nginx/modules-available/mod-http-trace.conf', 'enabled by a symlink');
+ok(-x "$dest/usr/local/bin/trace-ctl", 'trace-ctl on the PATH');
+is((stat "$dest/etc/nginx/trace.toml")[2] & 07777, 0640, 'trace.toml is mode 0640');
+like(Trace::Test::slurp("$dest/etc/cron.d/nginx-trace"), qr{/usr/local/bin/trace-ctl check-resources},
+    'cron file names the installed trace-ctl');
+
+# The example configuration parses with the installed trace-ctl.
+($rc, $out, $err) = Trace::Test::run("$dest/usr/local/bin/trace-ctl", '--config',
+    "$dest/etc/nginx/trace.toml", '--db', 'host=127.0.0.1 port=1 connect_timeout=1',
+    'migrate', '--status');
+is($rc, 1, 'installed trace-ctl reads the example configuration, then fails to connect');
+like($err, qr/cannot connect to PostgreSQL/, '... and says so');
+
+Trace::Test::spew("$dest/etc/nginx/trace.toml", "# mine\n", 0600);
+($rc, $out, $err) = Trace::Test::run('make', '-s', '-C', $root,
+    'BUILD=' . Trace::Test::build(), "DESTDIR=$dest", 'install');
+is($rc, 0, 'second make install succeeds');
+is(Trace::Test::slurp("$dest/etc/nginx/trace.toml"), "# mine\n", 'existing trace.toml kept');
+is((stat "$dest/etc/nginx/trace.toml")[2] & 07777, 0600, '... with its mode');
+
+$t->done;

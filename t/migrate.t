@@ -1,0 +1,115 @@
+# trace-ctl migrate creates the schema once, records what it applied, refuses a
+# changed migration, serialises concurrent runs, and the roles it creates hold
+# exactly the privileges they should.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use Trace::Test;
+
+my $t = Trace::Test->new;
+my $pg = $t->postgres;
+my @db = ('--db', $pg->conninfo);
+
+my ($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--status');
+is($rc, 0, 'status on an empty database');
+like($out, qr/^pending\s+0001_init$/m, 'status lists 0001 as pending');
+
+($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--dry-run');
+like($out, qr/^would apply 0001_init$/m, 'dry run says what it would apply');
+ok(!$pg->value("SELECT to_regclass('trace.requests') IS NOT NULL"), 'dry run changed nothing');
+
+($rc, $out, $err) = $t->trace_ctl(@db, 'migrate');
+is($rc, 0, 'first migrate succeeds') or diag($err);
+like($out, qr/^applied 0001_init \(\d+ ms\)$/m, 'says what it applied');
+
+for my $table (qw(requests audit batches rejected schema_migrations)) {
+    ok($pg->value("SELECT to_regclass('trace.$table') IS NOT NULL"), "trace.$table exists");
+}
+is($pg->value('SELECT count(*) FROM trace.schema_migrations'), 1, 'one migration recorded');
+like($pg->value('SELECT checksum FROM trace.schema_migrations WHERE version = 1'),
+    qr/^[0-9a-f]{64}$/, 'checksum recorded');
+
+my $columns = $pg->sql(q{SELECT column_name, data_type FROM information_schema.columns
+    WHERE table_schema = 'trace' AND table_name = 'requests'});
+my %type = map { $_->[0] => $_->[1] } @$columns;
+is($type{client_addr}, 'inet', 'client_addr is inet');
+is($type{ts}, 'timestamp with time zone', 'ts is timestamptz');
+is($type{status}, 'integer', 'status is an integer');
+is($type{duration}, 'interval', 'duration is an interval (microseconds)');
+
+($rc, $out, $err) = $t->trace_ctl(@db, 'migrate');
+is($rc, 0, 'second migrate succeeds');
+like($out, qr/up to date.*nothing to do/, 'second migrate is a no-op that says so');
+is($pg->value('SELECT count(*) FROM trace.schema_migrations'), 1, 'still one migration');
+
+($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--status');
+like($out, qr/^applied\s+0001_init\s+\d{4}-/m, 'status lists 0001 as applied');
+like($out, qr/1 applied, 0 pending/, 'status counts');
+
+# The module's role may only insert.
+$pg->sql('CREATE ROLE writer LOGIN IN ROLE trace_writer');
+my $w = $pg->dbh(user => 'writer');
+ok(eval { $w->do(q{INSERT INTO trace.requests (ts, host, path, status)
+    VALUES (now(), 'h', '/', 200)}); 1 }, 'trace_writer can INSERT into requests') or diag($@);
+ok(eval { $w->do(q{INSERT INTO trace.audit (ts, host, action, user_name)
+    VALUES (now(), 'h', 'login', 'alice')}); 1 }, 'trace_writer can INSERT into audit') or diag($@);
+ok(eval {
+        $w->do(q{COPY trace.requests (ts, host) FROM STDIN});
+        $w->pg_putcopydata("2026-01-01 00:00:00+00\th\n");
+        $w->pg_putcopyend;
+        1
+    }, 'trace_writer can COPY into requests') or diag($@);
+for my $stmt ('SELECT * FROM trace.requests', 'SELECT * FROM trace.audit',
+    'DELETE FROM trace.requests', 'UPDATE trace.audit SET user_name = NULL',
+    'TRUNCATE trace.requests', 'SELECT * FROM trace.batches')
+{
+    ok(!eval { $w->do($stmt); 1 }, "trace_writer is refused: $stmt");
+    like($@, qr/permission denied/, "... because of permissions: $stmt");
+}
+
+$pg->sql('CREATE ROLE reader LOGIN IN ROLE trace_reader');
+my $rd = $pg->dbh(user => 'reader');
+is($rd->selectrow_array('SELECT count(*) FROM trace.requests'), 2, 'trace_reader can SELECT');
+ok(!eval { $rd->do(q{INSERT INTO trace.audit (ts, host, action) VALUES (now(), 'h', 'login')}); 1 },
+    'trace_reader cannot INSERT');
+ok(!eval { $rd->do('DELETE FROM trace.requests'); 1 }, 'trace_reader cannot DELETE');
+
+# An applied migration whose file changed is refused, naming it.
+$pg->sql(q{UPDATE trace.schema_migrations SET checksum = repeat('0', 64) WHERE version = 1});
+($rc, $out, $err) = $t->trace_ctl(@db, 'migrate');
+isnt($rc, 0, 'changed migration: non-zero exit');
+like($err, qr/migration 0001_init\.sql was applied with checksum 000000000000\.\.\. but the file now has/,
+    'changed migration: error names it');
+
+# Two runs at once on a fresh database: exactly one applies.
+$pg->superuser_sql('CREATE DATABASE race');
+my @pids;
+my $dir = $t->base;
+for my $i (1, 2) {
+    my $pid = fork // die;
+    if ($pid == 0) {
+        my ($c, $o, $e) = Trace::Test::run(Trace::Test::build() . '/trace-ctl', '--db',
+            $pg->conninfo(dbname => 'race'), 'migrate');
+        Trace::Test::spew("$dir/race$i", "$c\n$o$e");
+        POSIX::_exit(0);
+    }
+    push @pids, $pid;
+}
+waitpid $_, 0 for @pids;
+my @results = map { Trace::Test::slurp("$dir/race$_") } 1, 2;
+is(scalar(grep { /^0\n/ } @results), 2, 'both concurrent runs succeed') or diag(@results);
+is(scalar(grep { /applied 0001_init/ } @results), 1, 'exactly one applied the migration');
+is(scalar(grep { /nothing to do/ } @results), 1, 'the other found nothing to do');
+my $race = $pg->dbh(dbname => 'race');
+is($race->selectrow_array('SELECT count(*) FROM trace.schema_migrations'), 1,
+    'one migration recorded in the raced database');
+
+# No database: a clear error and exit 1.
+($rc, $out, $err) = $t->trace_ctl('--db', 'host=127.0.0.1 port=1 connect_timeout=2', 'migrate');
+is($rc, 1, 'unreachable database: exit 1');
+like($err, qr/^trace-ctl migrate: cannot connect to PostgreSQL: /, 'unreachable database: one clear line');
+is(scalar(split /\n/, $err), 1, 'unreachable database: exactly one line');
+
+$t->done;
