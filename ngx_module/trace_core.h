@@ -28,6 +28,28 @@ extern "C" {
  */
 TRACE_API int trace_conninfo_check(const char *conninfo, char *err, size_t errlen);
 
+
+/*
+ * Session tokens are never stored: the module stores a keyed hash of them,
+ * HMAC-SHA256(key, token) cut to 128 bits and written as 32 lowercase hex
+ * digits. trace-ctl computes the same to look a session up by its token.
+ */
+#define TRACE_SESSION_KEY_MIN  16
+#define TRACE_SESSION_KEY_MAX  1024
+#define TRACE_SESSION_HASH_LEN 32
+
+/*
+ * Reads a key file: its content, without trailing white space, is the key, at
+ * least TRACE_SESSION_KEY_MIN bytes. Refuses a file that others may read.
+ * Returns the key's length, or -1 with a reason in err.
+ */
+TRACE_API int trace_session_key_read(const char *path, unsigned char *key,
+    size_t keysize, char *err, size_t errlen);
+
+/* Writes TRACE_SESSION_HASH_LEN hex digits (no terminating NUL) to out. */
+TRACE_API void trace_session_hash(const unsigned char *key, size_t keylen,
+    const unsigned char *token, size_t tokenlen, char *out);
+
 #ifdef __cplusplus
 }
 #endif
