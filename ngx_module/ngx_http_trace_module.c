@@ -11,9 +11,23 @@ static char *ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_trace_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_trace_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_http_complex_value_t *ngx_http_trace_compile(ngx_conf_t *cf,
+    char *value);
 
 static char *ngx_http_trace_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_trace_host(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_trace_session_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_trace(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_trace_exclude(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_trace_session(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_trace_redact(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void ngx_http_trace_regex_cleanup(void *data);
+static void ngx_http_trace_redactor_cleanup(void *data);
 
 
 static ngx_command_t  ngx_http_trace_commands[] = {
@@ -25,11 +39,102 @@ static ngx_command_t  ngx_http_trace_commands[] = {
       0,
       NULL },
 
+    { ngx_string("trace_host"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_trace_host,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("trace_session_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_trace_session_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("trace_buffer_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_trace_main_conf_t, buffer_size),
+      NULL },
+
+    { ngx_string("trace_batch_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_trace_main_conf_t, batch_size),
+      NULL },
+
+    { ngx_string("trace_flush_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_trace_main_conf_t, flush_interval),
+      NULL },
+
+    { ngx_string("trace_db_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_trace_main_conf_t, db_timeout),
+      NULL },
+
+    { ngx_string("trace_drain_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_trace_main_conf_t, drain_timeout),
+      NULL },
+
     { ngx_string("trace"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_http_trace,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_trace_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("trace_exclude"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_trace_exclude,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("trace_only_authenticated"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, only_authenticated),
+      NULL },
+
+    { ngx_string("trace_user"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, user),
+      NULL },
+
+    { ngx_string("trace_session"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_trace_session,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, session),
+      NULL },
+
+    { ngx_string("trace_request_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, request_id),
+      NULL },
+
+    { ngx_string("trace_redact"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_trace_redact,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -58,18 +163,46 @@ ngx_module_t  ngx_http_trace_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_trace_init_process,           /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_trace_exit_process,           /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
 
+/* The handlers cost nothing where nothing is traced: they are not installed. */
+
 static ngx_int_t
 ngx_http_trace_init(ngx_conf_t *cf)
 {
+    ngx_http_handler_pt         *h;
+    ngx_http_core_main_conf_t   *cmcf;
+    ngx_http_trace_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_trace_module);
+
+    if (tmcf->trace_file == NULL) {
+        return NGX_OK;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_trace_post_read_handler;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_trace_log_handler;
+
     return NGX_OK;
 }
 
@@ -88,9 +221,19 @@ ngx_http_trace_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     tmcf->conninfo = { 0, NULL };
-     *     tmcf->first_use_file = NULL;
-     *     tmcf->first_use_line = 0;
+     *     tmcf->host = { 0, NULL };
+     *     tmcf->session_key = { 0, NULL };
+     *     tmcf->default_user = NULL;
+     *     tmcf->default_request_id = NULL;
+     *     tmcf->trace_file = NULL;
+     *     tmcf->session_file = NULL;
      */
+
+    tmcf->buffer_size = NGX_CONF_UNSET_SIZE;
+    tmcf->batch_size = NGX_CONF_UNSET_SIZE;
+    tmcf->flush_interval = NGX_CONF_UNSET_MSEC;
+    tmcf->db_timeout = NGX_CONF_UNSET_MSEC;
+    tmcf->drain_timeout = NGX_CONF_UNSET_MSEC;
 
     return tmcf;
 }
@@ -101,14 +244,94 @@ ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_trace_main_conf_t *tmcf = conf;
 
-    if (tmcf->first_use_file != NULL && tmcf->conninfo.data == NULL) {
+    u_char  *name;
+
+    if (tmcf->trace_file != NULL && tmcf->conninfo.data == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"trace_db\" is not set, but \"trace on\" in %s:%ui "
-                      "needs it", tmcf->first_use_file, tmcf->first_use_line);
+                      "needs it", tmcf->trace_file, tmcf->trace_line);
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->session_file != NULL && tmcf->session_key.data == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"trace_session_key\" is not set, but \"trace_session\" "
+                      "in %s:%ui needs it: session tokens are only stored as "
+                      "keyed hashes", tmcf->session_file, tmcf->session_line);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_size_value(tmcf->buffer_size, 8 * 1024 * 1024);
+    ngx_conf_init_size_value(tmcf->batch_size, 256 * 1024);
+    ngx_conf_init_msec_value(tmcf->flush_interval, 1000);
+    ngx_conf_init_msec_value(tmcf->db_timeout, 10000);
+    ngx_conf_init_msec_value(tmcf->drain_timeout, 3000);
+
+    if (tmcf->batch_size < 1024 || tmcf->batch_size * 2 > tmcf->buffer_size) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"trace_batch_size\" (%uz) must be at least 1k and at "
+                      "most half of \"trace_buffer_size\" (%uz)",
+                      tmcf->batch_size, tmcf->buffer_size);
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->flush_interval == 0 || tmcf->db_timeout == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"trace_flush_interval\" and \"trace_db_timeout\" "
+                      "must be greater than zero");
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->host.data == NULL) {
+        /* like the old HOST setting: this machine's name unless overridden */
+        name = ngx_pnalloc(cf->pool, cf->cycle->hostname.len + 1);
+        if (name == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(name, cf->cycle->hostname.data,
+                    cf->cycle->hostname.len + 1);
+        tmcf->host.data = name;
+        tmcf->host.len = cf->cycle->hostname.len;
+    }
+
+    tmcf->default_user = ngx_http_trace_compile(cf, "$remote_user");
+    tmcf->default_request_id = ngx_http_trace_compile(cf, "$request_id");
+
+    if (tmcf->default_user == NULL || tmcf->default_request_id == NULL) {
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+static ngx_http_complex_value_t *
+ngx_http_trace_compile(ngx_conf_t *cf, char *value)
+{
+    ngx_str_t                          v;
+    ngx_http_complex_value_t          *cv;
+    ngx_http_compile_complex_value_t   ccv;
+
+    cv = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (cv == NULL) {
+        return NULL;
+    }
+
+    v.data = (u_char *) value;
+    v.len = ngx_strlen(value);
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &v;
+    ccv.complex_value = cv;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NULL;
+    }
+
+    return cv;
 }
 
 
@@ -123,6 +346,12 @@ ngx_http_trace_create_loc_conf(ngx_conf_t *cf)
     }
 
     tlcf->enable = NGX_CONF_UNSET;
+    tlcf->only_authenticated = NGX_CONF_UNSET;
+    tlcf->exclude = NGX_CONF_UNSET_PTR;
+    tlcf->user = NGX_CONF_UNSET_PTR;
+    tlcf->session = NGX_CONF_UNSET_PTR;
+    tlcf->request_id = NGX_CONF_UNSET_PTR;
+    tlcf->redactor = NGX_CONF_UNSET_PTR;
 
     return tlcf;
 }
@@ -134,7 +363,21 @@ ngx_http_trace_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_trace_loc_conf_t *prev = parent;
     ngx_http_trace_loc_conf_t *conf = child;
 
+    ngx_http_trace_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_trace_module);
+
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_value(conf->only_authenticated, prev->only_authenticated,
+                         1);
+    ngx_conf_merge_ptr_value(conf->exclude, prev->exclude, NULL);
+    ngx_conf_merge_ptr_value(conf->user, prev->user, tmcf->default_user);
+    ngx_conf_merge_ptr_value(conf->session, prev->session, NULL);
+    ngx_conf_merge_ptr_value(conf->request_id, prev->request_id,
+                             tmcf->default_request_id);
+
+    /* NULL means the core's built-in list of secret parameter names */
+    ngx_conf_merge_ptr_value(conf->redactor, prev->redactor, NULL);
 
     return NGX_CONF_OK;
 }
@@ -154,7 +397,7 @@ ngx_http_trace_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    /* the core wants a C string; nginx's argument strings are NUL-terminated */
+    /* nginx's argument strings are NUL-terminated, as the core wants */
 
     if (trace_conninfo_check((const char *) value[1].data, (char *) err,
                              sizeof(err))
@@ -166,6 +409,81 @@ ngx_http_trace_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     tmcf->conninfo = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_trace_host(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_trace_main_conf_t *tmcf = conf;
+
+    u_char     *p;
+    ngx_str_t  *value;
+
+    if (tmcf->host.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].len > 255) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"trace_host\" must be 1 to 255 characters");
+        return NGX_CONF_ERROR;
+    }
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (*p <= ' ' || *p == 0x7f) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"trace_host\" \"%V\": no spaces or "
+                               "control characters", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    tmcf->host = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_trace_session_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_trace_main_conf_t *tmcf = conf;
+
+    int         len;
+    u_char      err[256], *key;
+    ngx_str_t  *value;
+
+    if (tmcf->session_key.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_conf_full_name(cf->cycle, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    key = ngx_pnalloc(cf->pool, TRACE_SESSION_KEY_MAX);
+    if (key == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    len = trace_session_key_read((const char *) value[1].data, key,
+                                 TRACE_SESSION_KEY_MAX, (char *) err,
+                                 sizeof(err));
+    if (len < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"trace_session_key\": %s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    tmcf->session_key.data = key;
+    tmcf->session_key.len = len;
 
     return NGX_CONF_OK;
 }
@@ -185,10 +503,162 @@ ngx_http_trace(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_trace_module);
 
-    if (tlcf->enable && tmcf->first_use_file == NULL) {
-        tmcf->first_use_file = cf->conf_file->file.name.data;
-        tmcf->first_use_line = cf->conf_file->line;
+    if (tlcf->enable && tmcf->trace_file == NULL) {
+        tmcf->trace_file = cf->conf_file->file.name.data;
+        tmcf->trace_line = cf->conf_file->line;
     }
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_trace_exclude(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_trace_loc_conf_t *tlcf = conf;
+
+    u_char               err[256];
+    ngx_str_t           *value;
+    ngx_uint_t           i;
+    trace_regex_t       *re, **slot;
+    ngx_pool_cleanup_t  *cln;
+
+    /* several trace_exclude directives at one level add up */
+
+    if (tlcf->exclude == NGX_CONF_UNSET_PTR) {
+        tlcf->exclude = ngx_array_create(cf->pool, 4, sizeof(trace_regex_t *));
+        if (tlcf->exclude == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        re = trace_regex_compile(value[i].data, value[i].len, (char *) err,
+                                 sizeof(err));
+        if (re == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid regex \"%V\" in \"trace_exclude\": %s",
+                               &value[i], err);
+            return NGX_CONF_ERROR;
+        }
+
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            trace_regex_free(re);
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_http_trace_regex_cleanup;
+        cln->data = re;
+
+        slot = ngx_array_push(tlcf->exclude);
+        if (slot == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *slot = re;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_trace_regex_cleanup(void *data)
+{
+    trace_regex_free(data);
+}
+
+
+static char *
+ngx_http_trace_session(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                        *rv;
+    ngx_http_trace_main_conf_t  *tmcf;
+
+    rv = ngx_http_set_complex_value_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_trace_module);
+
+    if (tmcf->session_file == NULL) {
+        tmcf->session_file = cf->conf_file->file.name.data;
+        tmcf->session_line = cf->conf_file->line;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_trace_redact(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_trace_loc_conf_t *tlcf = conf;
+
+    u_char               err[256];
+    size_t               n;
+    ngx_str_t           *value;
+    ngx_uint_t           i;
+    trace_str_t         *names;
+    ngx_pool_cleanup_t  *cln;
+
+    if (tlcf->redactor != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    n = cf->args->nelts - 1;
+
+    /* "trace_redact off;" stores every parameter as it came */
+
+    if (n == 1 && ngx_strcmp(value[1].data, "off") == 0) {
+        n = 0;
+    }
+
+    names = ngx_pcalloc(cf->pool, sizeof(trace_str_t) * (n ? n : 1));
+    if (names == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+
+        if (value[i + 1].len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "empty parameter name in \"trace_redact\"");
+            return NGX_CONF_ERROR;
+        }
+
+        names[i].data = value[i + 1].data;
+        names[i].len = value[i + 1].len;
+    }
+
+    tlcf->redactor = trace_redactor_create(names, n, (char *) err,
+                                           sizeof(err));
+    if (tlcf->redactor == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"trace_redact\": %s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        trace_redactor_free(tlcf->redactor);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_trace_redactor_cleanup;
+    cln->data = tlcf->redactor;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_trace_redactor_cleanup(void *data)
+{
+    trace_redactor_free(data);
 }

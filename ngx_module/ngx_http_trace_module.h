@@ -1,5 +1,10 @@
 /*
  * nginx-trace: declarations shared by the files of the nginx shim.
+ *
+ *   ngx_http_trace_module.c   directives and configuration
+ *   ngx_http_trace_log.c      the request's life: start time, log phase
+ *   ngx_http_trace_worker.c   the worker's exporter: start, flush, stop
+ *
  * The shim speaks nginx; everything about records and PostgreSQL is behind
  * trace_core.h.
  */
@@ -16,19 +21,49 @@
 
 typedef struct {
     ngx_str_t                   conninfo;       /* trace_db */
+    ngx_str_t                   host;           /* trace_host */
+    ngx_str_t                   session_key;    /* trace_session_key, the key itself */
+    size_t                      buffer_size;    /* trace_buffer_size */
+    size_t                      batch_size;     /* trace_batch_size */
+    ngx_msec_t                  flush_interval; /* trace_flush_interval */
+    ngx_msec_t                  db_timeout;     /* trace_db_timeout */
+    ngx_msec_t                  drain_timeout;  /* trace_drain_timeout */
 
-    /* where the first "trace on" was written, for the "no trace_db" error */
-    u_char                     *first_use_file;
-    ngx_uint_t                  first_use_line;
+    /* defaults shared by every location that does not set its own */
+    ngx_http_complex_value_t   *default_user;        /* $remote_user */
+    ngx_http_complex_value_t   *default_request_id;  /* $request_id */
+
+    /* where a directive that needs another was first used, for errors */
+    u_char                     *trace_file;
+    ngx_uint_t                  trace_line;
+    u_char                     *session_file;
+    ngx_uint_t                  session_line;
 } ngx_http_trace_main_conf_t;
 
 
 typedef struct {
-    ngx_flag_t                  enable;         /* trace */
+    ngx_flag_t                  enable;             /* trace */
+    ngx_flag_t                  only_authenticated; /* trace_only_authenticated */
+    ngx_array_t                *exclude;            /* trace_exclude: trace_regex_t * */
+    ngx_http_complex_value_t   *user;               /* trace_user */
+    ngx_http_complex_value_t   *session;            /* trace_session */
+    ngx_http_complex_value_t   *request_id;         /* trace_request_id */
+    trace_redactor_t           *redactor;           /* trace_redact */
 } ngx_http_trace_loc_conf_t;
 
 
 extern ngx_module_t  ngx_http_trace_module;
+
+
+/* ngx_http_trace_log.c */
+ngx_int_t ngx_http_trace_post_read_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_trace_log_handler(ngx_http_request_t *r);
+
+/* ngx_http_trace_worker.c */
+ngx_int_t ngx_http_trace_init_process(ngx_cycle_t *cycle);
+void ngx_http_trace_exit_process(ngx_cycle_t *cycle);
+trace_exporter_t *ngx_http_trace_exporter(void);
+void ngx_http_trace_schedule_flush(void);
 
 
 #endif /* NGX_HTTP_TRACE_MODULE_H */

@@ -2,6 +2,11 @@
  * The seam between the nginx shim (C, knows nginx) and the core (C++17, knows
  * records, batches and PostgreSQL). Only plain C types cross it; the core never
  * lets an exception or an nginx type through.
+ *
+ * Threading: everything here is called from the nginx worker's own thread.
+ * The exporter runs one sender thread of its own, which never calls back into
+ * nginx; its messages reach the error log through trace_exporter_drain_log(),
+ * on the worker's thread.
  */
 
 #ifndef TRACE_CORE_H
@@ -19,6 +24,14 @@ extern "C" {
 #else
 #define TRACE_API
 #endif
+
+
+/* A borrowed byte string; data == NULL means "absent" (SQL NULL). */
+typedef struct {
+    const unsigned char  *data;
+    size_t                len;
+} trace_str_t;
+
 
 /*
  * Checks a libpq connection string without connecting. Returns 0 when it is
@@ -49,6 +62,123 @@ TRACE_API int trace_session_key_read(const char *path, unsigned char *key,
 /* Writes TRACE_SESSION_HASH_LEN hex digits (no terminating NUL) to out. */
 TRACE_API void trace_session_hash(const unsigned char *key, size_t keylen,
     const unsigned char *token, size_t tokenlen, char *out);
+
+
+/* PCRE2 patterns, compiled at configuration time (JIT where available). */
+typedef struct trace_regex_s  trace_regex_t;
+
+TRACE_API trace_regex_t *trace_regex_compile(const unsigned char *pattern,
+    size_t len, char *err, size_t errlen);
+/* 1 when the pattern matches anywhere in subject, else 0 (also past the match limit). */
+TRACE_API int trace_regex_match(const trace_regex_t *re,
+    const unsigned char *subject, size_t len);
+TRACE_API void trace_regex_free(trace_regex_t *re);
+
+
+/*
+ * The query parameters whose values are redacted before anything is stored:
+ * names compared case-insensitively after percent-decoding, '*' a wildcard.
+ * names == NULL selects the built-in list (password, *token*, api_key, ...).
+ */
+typedef struct trace_redactor_s  trace_redactor_t;
+
+TRACE_API trace_redactor_t *trace_redactor_create(const trace_str_t *names,
+    size_t n, char *err, size_t errlen);
+TRACE_API void trace_redactor_free(trace_redactor_t *redactor);
+
+
+/* One HTTP request, as the shim sees it in the log phase. */
+typedef struct {
+    int64_t                  start_us;      /* wall clock, microseconds since the epoch */
+    int64_t                  duration_us;
+    trace_str_t              server_name;
+    trace_str_t              method;
+    trace_str_t              uri;           /* as the client sent it: path and ?query */
+    int                      status;
+    trace_str_t              user;
+    trace_str_t              session;       /* the raw token: hashed, never stored */
+    trace_str_t              client_addr;   /* text; not an address: stored as NULL */
+    int64_t                  bytes_sent;
+    trace_str_t              user_agent;
+    trace_str_t              request_id;
+    const trace_redactor_t  *redactor;      /* NULL: the built-in list */
+} trace_request_t;
+
+
+/* Counters of one worker's exporter; written by the core, read by anyone. */
+typedef struct {
+    uint64_t     queued_rows;       /* now in memory, waiting to be sent */
+    uint64_t     queued_bytes;
+    uint64_t     sent_rows;         /* committed to PostgreSQL */
+    uint64_t     sent_batches;
+    uint64_t     duplicate_batches; /* found already committed on retry: skipped */
+    uint64_t     rejected_rows;     /* refused by the server, kept in trace.rejected */
+    uint64_t     dropped_rows;      /* lost: memory bound reached (or spool full) */
+    uint64_t     spooled_rows;
+    uint64_t     replayed_rows;
+    uint64_t     spool_bytes;
+    uint64_t     connected;         /* 1 while a connection is up */
+    uint64_t     last_error_time;   /* seconds since the epoch */
+    uint64_t     error_seq;         /* odd while last_error is being written */
+    char         last_error[256];
+} trace_stats_t;
+
+
+/* Levels of the exporter's messages; the shim maps them onto nginx's. */
+enum {
+    TRACE_LOG_ERR = 1,
+    TRACE_LOG_WARN,
+    TRACE_LOG_NOTICE,
+    TRACE_LOG_INFO
+};
+
+typedef void (*trace_log_pt)(void *ctx, int level, const char *msg, size_t len);
+
+typedef struct {
+    const char          *conninfo;
+    const char          *host;              /* the host column of every row */
+    const unsigned char *session_key;       /* NULL: sessions are not recorded */
+    size_t               session_key_len;
+    size_t               buffer_size;       /* memory bound: rows held, in bytes */
+    size_t               batch_size;        /* a batch is sent when it holds this much */
+    uint32_t             db_timeout_ms;     /* longest wait for any database step */
+    uint32_t             retry_max_ms;      /* reconnect backoff ceiling */
+    trace_stats_t       *stats;             /* where counters go; NULL: private */
+    trace_log_pt         log;
+    void                *log_ctx;
+} trace_exporter_conf_t;
+
+typedef struct trace_exporter_s  trace_exporter_t;
+
+/*
+ * Starts the sender thread (per worker process, in init_process). Nothing
+ * connects here: the thread connects in the background.
+ */
+TRACE_API trace_exporter_t *trace_exporter_start(
+    const trace_exporter_conf_t *conf, char *err, size_t errlen);
+
+/* Adds a request row. 0: held; -1: dropped (counted) because memory is full. */
+TRACE_API int trace_exporter_add_request(trace_exporter_t *exp,
+    const trace_request_t *req);
+
+/* 1 when rows wait in the current batch: the shim keeps a flush timer armed. */
+TRACE_API int trace_exporter_has_pending(const trace_exporter_t *exp);
+
+/* Hands the current batch to the sender thread. */
+TRACE_API void trace_exporter_flush(trace_exporter_t *exp);
+
+/*
+ * A descriptor that becomes readable when the sender thread has messages for
+ * the error log; then call trace_exporter_drain_log().
+ */
+TRACE_API int trace_exporter_notify_fd(const trace_exporter_t *exp);
+TRACE_API void trace_exporter_drain_log(trace_exporter_t *exp);
+
+/*
+ * Sends what is held within drain_ms, then stops the thread and frees the
+ * exporter. Never takes much longer than drain_ms, whatever the database does.
+ */
+TRACE_API void trace_exporter_stop(trace_exporter_t *exp, uint32_t drain_ms);
 
 #ifdef __cplusplus
 }

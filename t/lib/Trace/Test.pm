@@ -359,12 +359,75 @@ sub get {
     my ($self, $path, %headers) = @_;
     my $method = delete $headers{-method} // 'GET';
     my $body = delete $headers{-body};
-    my $raw = "$method $path HTTP/1.0\r\nHost: localhost\r\n";
+    my $raw = "$method $path HTTP/1.0\r\n";
+    $raw .= "Host: localhost\r\n" unless grep { lc eq 'host' } keys %headers;
     $raw .= "$_: $headers{$_}\r\n" for sort keys %headers;
     $raw .= "Content-Length: " . length($body) . "\r\n" if defined $body;
     $raw .= "\r\n";
     $raw .= $body if defined $body;
     return http_request($self->port('http'), $raw);
+}
+
+# Load: $count GET requests, $args{concurrency} keep-alive connections at once
+# (default 4), request i asks for $args{path}->(i). Returns how many were
+# answered with the expected status (default 200).
+sub load {
+    my ($self, $count, %args) = @_;
+    my $conc = $args{concurrency} // 4;
+    my $path = $args{path} // sub { "/?id=$_[0]" };
+    my $want = $args{status} // 200;
+    my $extra = join '', map { "$_: $args{headers}{$_}\r\n" } sort keys %{ $args{headers} // {} };
+    my $port = $self->port('http');
+    my $dir = $self->{base};
+    my @pids;
+    for my $k (0 .. $conc - 1) {
+        my $pid = fork // die "fork: $!";
+        if ($pid == 0) {
+            my $ok = 0;
+            my $s;
+            for (my $i = $k; $i < $count; $i += $conc) {
+                for my $attempt (1 .. 3) {
+                    $s //= IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                        Proto => 'tcp', Timeout => 10);
+                    next unless $s;
+                    my $p = $path->($i);
+                    my $status = keepalive_request($s,
+                        "GET $p HTTP/1.1\r\nHost: localhost\r\n$extra\r\n");
+                    if (!defined $status) { undef $s; next }
+                    $ok++ if $status == $want;
+                    last;
+                }
+            }
+            spew("$dir/load.$k", $ok);
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    waitpid $_, 0 for @pids;
+    my $total = 0;
+    $total += slurp("$dir/load.$_") || 0 for 0 .. $conc - 1;
+    return $total;
+}
+
+# One request on a keep-alive socket; returns the status, or undef when the
+# connection broke (the caller reconnects).
+sub keepalive_request {
+    my ($s, $raw) = @_;
+    print $s $raw or return undef;
+    my $head = '';
+    while ($head !~ /\r\n\r\n/) {
+        my $n = sysread($s, $head, 4096, length $head);
+        return undef unless $n;
+    }
+    my ($h, $rest) = split /\r\n\r\n/, $head, 2;
+    my ($status) = $h =~ m{^HTTP/1\.\d (\d+)} or return undef;
+    my ($len) = $h =~ /\r\ncontent-length:\s*(\d+)/i;
+    $len //= 0;
+    while (length($rest) < $len) {
+        my $n = sysread($s, $rest, $len - length $rest, length $rest);
+        return undef unless $n;
+    }
+    return $status;
 }
 
 # --- SMTP sink --------------------------------------------------------------------

@@ -1,0 +1,34 @@
+#include "batch.hpp"
+
+#include "request_row.hpp"
+
+namespace {
+
+constexpr const char *audit_columns =
+    "ts, host, action, user_name, session, client_addr, method, path, status, source, "
+    "user_agent, request_id";
+
+}  // namespace
+
+namespace trace {
+
+const char *table_name(Table t) {
+    return t == Table::audit ? "trace.audit" : "trace.requests";
+}
+
+const char *table_columns(Table t) {
+    return t == Table::audit ? audit_columns : request_columns;
+}
+
+std::pair<Batch, Batch> Batch::split() const {
+    std::uint32_t left_rows = row_count / 2;
+    std::size_t cut = 0;
+    for (std::uint32_t i = 0; i < left_rows; ++i) {
+        cut = rows.find('\n', cut) + 1;
+    }
+    Batch left{table, id + ".0", rows.substr(0, cut), left_rows};
+    Batch right{table, id + ".1", rows.substr(cut), row_count - left_rows};
+    return {std::move(left), std::move(right)};
+}
+
+}  // namespace trace

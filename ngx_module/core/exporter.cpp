@@ -1,0 +1,303 @@
+#include "exporter.hpp"
+
+#include "stats.hpp"
+
+#include <csignal>
+#include <cstdint>
+#include <poll.h>
+#include <pthread.h>
+#include <random>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace trace {
+
+namespace {
+
+std::uint64_t random_instance() {
+    std::uint64_t v = 0;
+    if (::getrandom(&v, sizeof(v), 0) != static_cast<ssize_t>(sizeof(v))) {
+        std::random_device rd;
+        v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
+            static_cast<std::uint64_t>(::getpid());
+    }
+    return v;
+}
+
+std::string hex64(std::uint64_t v) {
+    static const char digits[] = "0123456789abcdef";
+    std::string s(16, '0');
+    for (int i = 15; i >= 0; --i) {
+        s[static_cast<std::size_t>(i)] = digits[v & 0xF];
+        v >>= 4;
+    }
+    return s;
+}
+
+constexpr Millis first_backoff{100};
+
+}  // namespace
+
+Exporter::Exporter(const ExporterConfig &config)
+    : config_(config),
+      stats_(config.stats ? *config.stats : own_stats_),
+      log_(config.log, config.log_ctx),
+      encoder_(config.host, config.session_key),
+      instance_(random_instance()) {
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd_ < 0 || log_.notify_fd() < 0) {
+        throw std::system_error(errno, std::generic_category(), "eventfd");
+    }
+    current_.rows.reserve(config_.batch_size + 4096);
+    link_ = std::make_unique<PgLink>(config_.conninfo, hard_deadline_, wake_fd_);
+    sender_ = std::make_unique<Sender>(
+        *link_, config_.host, config_.db_timeout, stats_,
+        [this](int level, const std::string &m) { notice(level, m); });
+
+    // The sender thread takes no signals: nginx's worker handles them.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    try {
+        thread_ = std::thread([this] { run(); });
+    } catch (...) {
+        pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+        ::close(wake_fd_);
+        throw;
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+}
+
+Exporter::~Exporter() {
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+    if (wake_fd_ >= 0) {
+        ::close(wake_fd_);
+    }
+}
+
+// --- the worker's thread ----------------------------------------------------------
+
+bool Exporter::add_request(const trace_request_t &req) {
+    std::size_t before = current_.rows.size();
+    encoder_.append(current_.rows, req);
+    std::size_t row_bytes = current_.rows.size() - before;
+    if (queued_bytes_.load(std::memory_order_relaxed) + current_.rows.size() >
+        config_.buffer_size) {
+        current_.rows.resize(before);
+        note_dropped(1);
+        return false;
+    }
+    ++current_.row_count;
+    stat_add(stats_.queued_rows, 1);
+    stat_add(stats_.queued_bytes, row_bytes);
+    if (current_.rows.size() >= config_.batch_size) {
+        seal();
+    }
+    return true;
+}
+
+void Exporter::note_dropped(std::size_t rows) {
+    stat_add(stats_.dropped_rows, rows);
+    std::size_t suppressed = 0;
+    if (drop_warning_.allow(suppressed) && config_.log) {
+        std::string m = "trace: memory for unsent rows is full (trace_buffer_size " +
+                        std::to_string(config_.buffer_size) + " bytes); rows are dropped";
+        if (suppressed) {
+            m += " (" + std::to_string(suppressed + rows) + " since the last warning)";
+        }
+        config_.log(config_.log_ctx, TRACE_LOG_WARN, m.data(), m.size());
+    }
+}
+
+void Exporter::seal() {
+    if (current_.row_count == 0) {
+        return;
+    }
+    current_.table = Table::requests;
+    current_.id = hex64(instance_) + "-" + std::to_string(next_sequence_++);
+    std::size_t bytes = current_.rows.size();
+    Batch next;
+    next.rows.reserve(config_.batch_size + 4096);
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        queue_.push_back(std::move(current_));
+        queued_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    }
+    current_ = std::move(next);
+    wake();
+}
+
+void Exporter::flush() { seal(); }
+
+void Exporter::wake() {
+    std::uint64_t one = 1;
+    ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
+    (void)ignored;
+}
+
+bool Exporter::stop(Millis drain) {
+    seal();
+    Clock::time_point until = Clock::now() + drain;
+    hard_deadline_.store(to_count(until), std::memory_order_release);
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopping_ = true;
+    }
+    wake();
+
+    // The thread's every wait ends at the hard deadline; the grace period
+    // covers what cannot be interrupted (a host name lookup in libpq).
+    std::unique_lock<std::mutex> lock(mu_);
+    bool done = finished_cv_.wait_until(lock, until + Millis(1000), [this] { return finished_; });
+    lock.unlock();
+    if (!done) {
+        thread_.detach();
+        notice(TRACE_LOG_ERR, "trace: the sender thread did not stop in time; "
+                              "rows it held are lost");
+    } else {
+        thread_.join();
+    }
+    drain_log();
+    return done;
+}
+
+// --- the sender thread ----------------------------------------------------------
+
+bool Exporter::wait_for_work(Clock::time_point until) {
+    TimeCount hard = hard_deadline_.load(std::memory_order_acquire);
+    if (hard != no_deadline) {
+        until = std::min(until, from_count(hard));
+    }
+    pollfd fd{wake_fd_, POLLIN, 0};
+    int n = ::poll(&fd, 1, poll_timeout_ms(until));
+    if (n > 0) {
+        std::uint64_t count;
+        ssize_t ignored = ::read(wake_fd_, &count, sizeof(count));
+        (void)ignored;
+    }
+    return n > 0;
+}
+
+void Exporter::connection_failed(const std::string &error) {
+    stat_set(stats_.connected, 0);
+    stat_set_error(stats_, error);
+    if (!was_down_) {
+        was_down_ = true;
+        down_since_ = Clock::now();
+    }
+    backoff_ = backoff_.count() == 0 ? first_backoff : std::min(backoff_ * 2, config_.retry_max);
+    next_attempt_ = Clock::now() + backoff_;
+    std::size_t suppressed = 0;
+    if (failure_log_.allow(suppressed)) {
+        std::string m = error;
+        std::size_t waiting;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            waiting = queue_.size();
+        }
+        m += "; " + std::to_string(stat_get(stats_.queued_rows)) + " rows wait in " +
+             std::to_string(waiting) + " batches, retrying every " +
+             std::to_string(config_.retry_max.count() / 1000) + " s at most";
+        if (suppressed) {
+            m += " (" + std::to_string(suppressed) + " similar failures not logged)";
+        }
+        notice(TRACE_LOG_ERR, m);
+    }
+}
+
+void Exporter::connection_back() {
+    stat_set(stats_.connected, 1);
+    backoff_ = Millis(0);
+    if (was_down_) {
+        was_down_ = false;
+        auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - down_since_);
+        notice(TRACE_LOG_NOTICE, "trace: connected to PostgreSQL again after " +
+                                     std::to_string(seconds.count()) + " s");
+    }
+}
+
+void Exporter::run() {
+    for (;;) {
+        try {
+            if (!step()) {
+                break;
+            }
+        } catch (const std::exception &e) {
+            // Nothing may escape a thread; the batch stays queued for a retry.
+            link_->close();
+            connection_failed(std::string("trace: sender failed: ") + e.what());
+        }
+    }
+    link_->close();
+    discard_leftovers();
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_ = true;
+    finished_cv_.notify_all();
+}
+
+bool Exporter::step() {
+    const Batch *front = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!queue_.empty()) {
+            front = &queue_.front();  // deque: stays valid while others are pushed
+        } else if (stopping_) {
+            return false;
+        }
+    }
+    TimeCount hard = hard_deadline_.load(std::memory_order_acquire);
+    if (hard != no_deadline && Clock::now() >= from_count(hard)) {
+        return false;
+    }
+    if (front == nullptr) {
+        wait_for_work(Clock::now() + Millis(60000));
+        return true;
+    }
+    if (Clock::now() < next_attempt_) {  // backing off after a failure
+        wait_for_work(next_attempt_);
+        return true;
+    }
+    if (!link_->connected()) {
+        if (!link_->connect(config_.db_timeout)) {
+            connection_failed("trace: " + link_->error());
+            return true;
+        }
+        connection_back();
+    }
+    if (sender_->deliver(*front) == Delivery::done) {
+        std::lock_guard<std::mutex> lock(mu_);
+        stat_sub(stats_.queued_rows, front->row_count);
+        stat_sub(stats_.queued_bytes, front->rows.size());
+        queued_bytes_.fetch_sub(front->rows.size(), std::memory_order_relaxed);
+        queue_.pop_front();
+        return true;
+    }
+    connection_failed("trace: cannot write to PostgreSQL: " + link_->error());
+    return true;
+}
+
+void Exporter::discard_leftovers() {
+    std::size_t rows = 0;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const Batch &b : queue_) {
+            rows += b.row_count;
+        }
+        queue_.clear();
+        queued_bytes_.store(0);
+    }
+    if (rows != 0) {
+        stat_add(stats_.dropped_rows, rows);
+        stat_set(stats_.queued_rows, 0);
+        stat_set(stats_.queued_bytes, 0);
+        notice(TRACE_LOG_ERR, "trace: " + std::to_string(rows) +
+                                  " rows could not be sent before the worker stopped "
+                                  "and are lost (trace_spool keeps them)");
+    }
+}
+
+}  // namespace trace

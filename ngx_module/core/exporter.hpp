@@ -1,0 +1,114 @@
+// The per-worker exporter. The worker's thread encodes rows into the current
+// batch and hands full batches over; one sender thread of the exporter's own
+// owns the PostgreSQL connection and delivers them in order.
+//
+// Why a thread rather than libpq on nginx's event loop: libpq resolves host
+// names and may negotiate TLS with blocking calls, and the spool writes to
+// disk; none of that may ever run on the worker's loop. The worker's side
+// costs one short mutex hold and one eventfd write per batch.
+
+#ifndef TRACE_CORE_EXPORTER_HPP
+#define TRACE_CORE_EXPORTER_HPP
+
+#include "batch.hpp"
+#include "deadline.hpp"
+#include "log_sink.hpp"
+#include "pg_link.hpp"
+#include "request_row.hpp"
+#include "sender.hpp"
+#include "trace_core.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace trace {
+
+struct ExporterConfig {
+    std::string conninfo;
+    std::string host;
+    std::string session_key;
+    std::size_t buffer_size = 8 * 1024 * 1024;
+    std::size_t batch_size = 256 * 1024;
+    Millis db_timeout{10000};
+    Millis retry_max{5000};
+    trace_stats_t *stats = nullptr;
+    trace_log_pt log = nullptr;
+    void *log_ctx = nullptr;
+};
+
+class Exporter {
+public:
+    explicit Exporter(const ExporterConfig &config);
+    ~Exporter();
+    Exporter(const Exporter &) = delete;
+    Exporter &operator=(const Exporter &) = delete;
+
+    // --- the worker's thread ---
+    bool add_request(const trace_request_t &req);
+    bool has_pending() const { return current_.row_count != 0; }
+    void flush();
+    int notify_fd() const { return log_.notify_fd(); }
+    void drain_log() { log_.drain(); }
+
+    // Sends what is held within `drain`, then stops the sender thread. Returns
+    // false when the thread did not finish in time (it is then left running
+    // and the exporter must not be destroyed).
+    bool stop(Millis drain);
+
+private:
+    // The worker's side.
+    void seal();
+    void wake();
+    void note_dropped(std::size_t rows);
+
+    // The sender thread's side.
+    void run();
+    bool step();  // one round of the sender's loop; false: time to stop
+    bool wait_for_work(Clock::time_point until);
+    void connection_failed(const std::string &error);
+    void connection_back();
+    void discard_leftovers();
+    void notice(int level, const std::string &message) { log_.post(level, message); }
+
+    ExporterConfig config_;
+    trace_stats_t own_stats_{};
+    trace_stats_t &stats_;
+    LogSink log_;
+    RequestRowEncoder encoder_;
+
+    // Owned by the worker's thread.
+    Batch current_;
+    std::uint64_t instance_ = 0;
+    std::uint64_t next_sequence_ = 1;
+    RateLimit drop_warning_{Millis(1000)};
+
+    // Shared, under mu_.
+    std::mutex mu_;
+    std::condition_variable finished_cv_;
+    std::deque<Batch> queue_;            // the sender's current batch stays at the front
+    bool stopping_ = false;
+    bool finished_ = false;
+    std::atomic<std::size_t> queued_bytes_{0};
+    std::atomic<TimeCount> hard_deadline_{no_deadline};
+    int wake_fd_ = -1;
+
+    // Owned by the sender thread.
+    std::unique_ptr<PgLink> link_;
+    std::unique_ptr<Sender> sender_;
+    Millis backoff_{0};
+    Clock::time_point next_attempt_{};
+    Clock::time_point down_since_{};
+    bool was_down_ = false;
+    RateLimit failure_log_{Millis(30000)};
+
+    std::thread thread_;
+};
+
+}  // namespace trace
+
+#endif

@@ -1,0 +1,45 @@
+// Turning a request as nginx saw it into one row of COPY text for trace.requests.
+
+#ifndef TRACE_CORE_REQUEST_ROW_HPP
+#define TRACE_CORE_REQUEST_ROW_HPP
+
+#include "query_redactor.hpp"
+#include "trace_core.h"
+
+#include <string>
+#include <string_view>
+
+namespace trace {
+
+// The column list the rows are encoded for, in order.
+inline constexpr const char *request_columns =
+    "ts, host, server_name, method, path, query, status, duration, user_name, session, "
+    "client_addr, bytes_sent, user_agent, request_id";
+
+// Indexed text columns are cut at this many input bytes, so that even a value
+// made of escaped bytes stays under what a btree index entry can hold.
+inline constexpr std::size_t indexed_text_limit = 512;
+
+class RequestRowEncoder {
+public:
+    RequestRowEncoder(std::string host, std::string session_key);
+
+    // Appends one row, ending in '\n'.
+    void append(std::string &out, const trace_request_t &req) const;
+
+private:
+    std::string host_field_;      // already encoded
+    std::string session_key_;
+    QueryRedactor default_redactor_;
+};
+
+// Appends `text` as an inet field: NULL unless it is an IPv4 or IPv6 address.
+void append_copy_inet(std::string &out, std::string_view text);
+
+inline std::string_view view(const trace_str_t &s) {
+    return {reinterpret_cast<const char *>(s.data), s.data ? s.len : 0};
+}
+
+}  // namespace trace
+
+#endif

@@ -1,0 +1,110 @@
+# Anything a client can send is stored without harm: NUL and invalid UTF-8
+# become visible \xHH, everything else reads back as sent, and all of it goes
+# through in one batch with ordinary rows, none of which is lost.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use Trace::Test;
+use MIME::Base64 qw(encode_base64);
+
+my $t = Trace::Test->new;
+my $pg = $t->postgres_migrated;
+
+$t->nginx(<<'EOF');
+http {
+    trace_db "%%TRACE_DB%%";
+    trace_flush_interval 2s;            # everything below lands in one batch
+    large_client_header_buffers 4 16k;
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        trace on;
+        location / { return 200 "ok\n"; }
+        location /anon/ { trace_only_authenticated off; return 200 "ok\n"; }
+    }
+}
+EOF
+
+# What the database should hold for a value: bytes PostgreSQL cannot store
+# (NUL, invalid UTF-8) as the text \xHH, the rest unchanged.
+sub stored {
+    my ($bytes) = @_;
+    my $out = '';
+    while (length $bytes) {
+        if ($bytes =~ s/^([\x01-\x7f]|[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2})//) {
+            $out .= $1;
+        } else {
+            $bytes =~ s/^(.)//s;
+            $out .= sprintf('\\x%02x', ord $1);
+        }
+    }
+    return $out;
+}
+
+my @users = (
+    "plain",
+    "quote'single",
+    'quote"double',
+    "back\\slash\\\\",
+    "tab\there",
+    "new\nline",
+    "carriage\rreturn",
+    "nul\x00byte",
+    "latin1 caf\xe9",
+    "overlong \xc0\xaf",
+    "surrogate \xed\xa0\x80",
+    "utf8 caf\xc3\xa9 \xf0\x9f\x98\x80",
+    "escape \x1b[31mred",
+    "\\N",
+    "\\.",
+    "\x00\x00\x00",
+    "\xff\xfe\xfd",
+);
+
+my $i = 0;
+for my $user (@users) {
+    my $r = $t->get("/u/$i", Authorization => 'Basic ' . encode_base64("$user:pw", ''));
+    is($r->{status}, 200, "request $i answered");
+    $i++;
+}
+
+# 8 KB URI, 4 KB user agent with tabs and invalid bytes, raw high bytes in the path.
+my $long_path = '/anon/' . ('a' x 8192);
+is($t->get($long_path)->{status}, 200, '8 KB URI answered');
+my $ua = join '', map { ("x" x 60) . "\t\xff" } 1 .. 66;
+is($t->get('/anon/ua', 'User-Agent' => $ua)->{status}, 200, '4 KB user agent answered');
+is($t->get("/anon/caf\xe9/\xe2\x82\xac?q=\xff")->{status}, 200, 'raw high bytes in the URI answered');
+is($t->get(q{/anon/quote"and'back\\slash})->{status}, 200, 'quotes and backslashes in the URI answered');
+my $long_user = 'L' x 600;
+is($t->get('/u/long', Authorization => 'Basic ' . encode_base64("$long_user:pw", ''))->{status}, 200,
+    'long user answered');
+
+my $expected = @users + 5;
+ok($t->wait_for(sub { $pg->value('SELECT count(*) FROM trace.requests') >= $expected }, 15),
+    'every row arrived');
+is($pg->value('SELECT count(*) FROM trace.requests'), $expected, 'exactly one row per request');
+is($pg->value('SELECT count(*) FROM trace.batches'), 1, 'all of it went in one batch');
+is($pg->value('SELECT count(*) FROM trace.rejected'), 0, 'nothing was refused');
+
+my $dbh = $pg->dbh;
+my $sth = $dbh->prepare('SELECT convert_to(user_name, \'UTF8\') FROM trace.requests WHERE path = ?');
+for my $k (0 .. $#users) {
+    $sth->execute("/u/$k");
+    my ($got) = $sth->fetchrow_array;
+    is($got, stored($users[$k]), "user $k stored as sent (or visibly escaped)");
+}
+
+my $bytes = sub {
+    my ($col, $where, @bind) = @_;
+    return $dbh->selectrow_array("SELECT convert_to($col, 'UTF8') FROM trace.requests WHERE $where",
+        undef, @bind);
+};
+is($bytes->('path', 'length(path) > 8000'), $long_path, '8 KB path stored whole');
+is($bytes->('user_agent', q{path = '/anon/ua'}), stored($ua), '4 KB user agent stored');
+is($bytes->('path', q{path LIKE '/anon/caf%'}), "/anon/caf\\xe9/\xe2\x82\xac", 'invalid byte in the path escaped, UTF-8 kept');
+is($bytes->('query', q{path LIKE '/anon/caf%'}), "q=\\xff", 'invalid byte in the query escaped');
+is($bytes->('path', q{path LIKE '/anon/quote%'}), q{/anon/quote"and'back\\slash}, 'quotes and backslashes kept');
+is($bytes->('user_name', q{path = '/u/long'}), ('L' x 512) . "\xe2\x80\xa6", 'a user name longer than 512 bytes is cut, visibly');
+
+$t->done;

@@ -1,0 +1,188 @@
+// The COPY text encoder against everything a client can send: every byte
+// value, random byte strings, long values. What it writes must be COPY text
+// that PostgreSQL accepts, and decode to the input wherever PostgreSQL can
+// hold the input.
+
+#include "copy_text.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+using trace::append_copy_text;
+using trace::valid_utf8_prefix;
+
+namespace {
+
+// Decodes one COPY text field as PostgreSQL does; fails the test on anything
+// PostgreSQL would reject (raw newline, CR or tab, a NUL, invalid UTF-8 after
+// decoding).
+std::string decode_field(const std::string &field) {
+    std::string out;
+    for (std::size_t i = 0; i < field.size(); ++i) {
+        char c = field[i];
+        EXPECT_NE(c, '\n') << "raw newline in field";
+        EXPECT_NE(c, '\r') << "raw carriage return in field";
+        EXPECT_NE(c, '\t') << "raw tab in field (a delimiter)";
+        EXPECT_NE(c, '\0') << "NUL in field";
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        EXPECT_LT(i + 1, field.size()) << "field ends in a lone backslash";
+        char e = field[++i];
+        switch (e) {
+        case '\\': out += '\\'; break;
+        case 't': out += '\t'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        default:
+            ADD_FAILURE() << "unexpected escape \\" << e;
+        }
+    }
+    EXPECT_EQ(valid_utf8_prefix(out), out.size()) << "decoded field is not valid UTF-8";
+    EXPECT_EQ(out.find('\0'), std::string::npos);
+    return out;
+}
+
+std::string encode(const std::string &in, std::size_t limit = SIZE_MAX) {
+    std::string out;
+    append_copy_text(out, in, limit);
+    return out;
+}
+
+// What the stored text should be: the input, with every byte PostgreSQL cannot
+// hold written as \xHH.
+std::string expected_storage(const std::string &in) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < in.size()) {
+        std::size_t n = valid_utf8_prefix(std::string_view(in).substr(i));
+        out.append(in, i, n);
+        i += n;
+        if (i < in.size()) {
+            char buf[5];
+            std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned char>(in[i]));
+            out += buf;
+            ++i;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(CopyText, EveryByteValueAlone) {
+    for (int b = 0; b < 256; ++b) {
+        std::string in(1, static_cast<char>(b));
+        std::string decoded = decode_field(encode(in));
+        if (b == 0 || b >= 0x80) {
+            char buf[5];
+            std::snprintf(buf, sizeof(buf), "\\x%02x", b);
+            EXPECT_EQ(decoded, buf) << "byte " << b;
+        } else {
+            EXPECT_EQ(decoded, in) << "byte " << b;
+        }
+    }
+}
+
+TEST(CopyText, EveryByteValueInContext) {
+    for (int b = 0; b < 256; ++b) {
+        std::string in = "a\\b\t";
+        in += static_cast<char>(b);
+        in += "\xC3\xA9z";
+        EXPECT_EQ(decode_field(encode(in)), expected_storage(in)) << "byte " << b;
+    }
+}
+
+TEST(CopyText, ReadsBackAsSentWherePostgresCanHoldIt) {
+    const std::string samples[] = {
+        "plain",
+        "quotes ' and \" and `",
+        "back\\slash\\\\ and \\N and \\.",
+        "tab\tnewline\ncr\r",
+        "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80",  // é € 😀
+        "\x01\x02\x1b[31mred\x7f",
+    };
+    for (const auto &s : samples) {
+        EXPECT_EQ(decode_field(encode(s)), s);
+    }
+}
+
+TEST(CopyText, InvalidUtf8IsVisiblyEscaped) {
+    EXPECT_EQ(decode_field(encode("a\xFF" "b")), "a\\xffb");
+    EXPECT_EQ(decode_field(encode("\xC0\xAF")), "\\xc0\\xaf");          // overlong '/'
+    EXPECT_EQ(decode_field(encode("\xED\xA0\x80")), "\\xed\\xa0\\x80");  // surrogate
+    EXPECT_EQ(decode_field(encode("\xF4\x90\x80\x80")), "\\xf4\\x90\\x80\\x80");  // > U+10FFFF
+    EXPECT_EQ(decode_field(encode("\xE2\x82")), "\\xe2\\x82");          // truncated
+    EXPECT_EQ(decode_field(encode(std::string("x\0y", 3))), "x\\x00y");
+}
+
+TEST(CopyText, RandomByteStrings) {
+    std::mt19937_64 rng(20261127);
+    std::uniform_int_distribution<int> byte(0, 255), len(0, 300);
+    for (int round = 0; round < 20000; ++round) {
+        std::string in(static_cast<std::size_t>(len(rng)), '\0');
+        for (auto &c : in) {
+            c = static_cast<char>(byte(rng));
+        }
+        EXPECT_EQ(decode_field(encode(in)), expected_storage(in));
+    }
+}
+
+TEST(CopyText, RandomMostlyUtf8Strings) {
+    std::mt19937_64 rng(7);
+    const std::string alphabet[] = {"a", "\\", "\t", "\n", "\xC3\xA9", "\xE2\x82\xAC",
+                                    "\xF0\x9F\x98\x80", "\xFF", std::string(1, '\0'), "\xE2"};
+    std::uniform_int_distribution<int> pick(0, 9), len(0, 100);
+    for (int round = 0; round < 5000; ++round) {
+        std::string in;
+        for (int i = len(rng); i > 0; --i) {
+            in += alphabet[pick(rng)];
+        }
+        EXPECT_EQ(decode_field(encode(in)), expected_storage(in));
+    }
+}
+
+TEST(CopyText, LongValuesAreKeptWhole) {
+    std::string uri(8192, 'a');
+    EXPECT_EQ(decode_field(encode(uri)), uri);
+}
+
+TEST(CopyText, CutAtLimitOnACharacterBoundaryWithEllipsis) {
+    EXPECT_EQ(decode_field(encode("abcdef", 3)), "abc\xE2\x80\xA6");
+    // "é" is two bytes; a cut in its middle leaves it out whole
+    EXPECT_EQ(decode_field(encode("ab\xC3\xA9", 3)), "ab\xE2\x80\xA6");
+    EXPECT_EQ(decode_field(encode("abc", 3)), "abc");
+}
+
+TEST(CopyText, Numbers) {
+    std::string out;
+    trace::append_copy_int(out, 0);
+    out += ' ';
+    trace::append_copy_int(out, -42);
+    out += ' ';
+    trace::append_copy_int(out, INT64_MIN);
+    out += ' ';
+    trace::append_copy_int(out, INT64_MAX);
+    EXPECT_EQ(out, "0 -42 -9223372036854775808 9223372036854775807");
+}
+
+TEST(CopyText, TimestampsAndDurations) {
+    std::string out;
+    trace::append_copy_timestamp(out, 1795758172123456LL);  // 2026-11-27 05:42:52.123456 UTC
+    EXPECT_EQ(out, "2026-11-27 05:42:52.123456+00");
+    out.clear();
+    trace::append_copy_timestamp(out, 0);
+    EXPECT_EQ(out, "1970-01-01 00:00:00.000000+00");
+    out.clear();
+    trace::append_copy_seconds(out, 1234);
+    EXPECT_EQ(out, "0.001234");
+    out.clear();
+    trace::append_copy_seconds(out, 61000001);
+    EXPECT_EQ(out, "61.000001");
+    out.clear();
+    trace::append_copy_seconds(out, -5);
+    EXPECT_EQ(out, "0.000000");
+}
