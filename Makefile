@@ -47,6 +47,15 @@ UNIT_TESTS := $(BUILD)/unit-tests
 
 .PHONY: all deps test unit integration run install clean
 
+# Quiet unless V=1.
+ifeq ($(V),1)
+  Q :=
+  say := @true
+else
+  Q := @
+  say := @printf '  %-6s %s\n'
+endif
+
 all: $(MODULE) $(TRACE_CTL)
 
 deps:
@@ -56,11 +65,12 @@ deps:
 
 $(BUILD)/core/%.o: ngx_module/core/%.cpp | deps
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(PQ_CFLAGS) -fvisibility=hidden -Ingx_module -c $< -o $@
+	$(say) CXX $<
+	$(Q)$(CXX) $(CXXFLAGS) $(PQ_CFLAGS) -fvisibility=hidden -Ingx_module -c $< -o $@
 
 $(CORE_LIB): $(CORE_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
+	$(say) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 # --- the nginx module: nginx's build compiles the C shim and links the core ---
 
@@ -78,39 +88,47 @@ $(NGX_DIR)/.configured: config | deps
 # so the .so is removed first to force the link whenever anything changed.
 $(MODULE): $(NGX_DIR)/.configured $(CORE_LIB) $(SHIM_SRCS)
 	@rm -f $(NGX_DIR)/objs/ngx_http_trace_module.so
+	$(say) NGINX "compile the C shim and link the module"
 	@$(MAKE) --no-print-directory -C $(NGX_DIR) -f objs/Makefile modules \
 	  > $(NGX_DIR)/make.log 2>&1 || { cat $(NGX_DIR)/make.log; exit 1; }
-	cp $(NGX_DIR)/objs/ngx_http_trace_module.so $@
+	$(say) MODULE $@
+	$(Q)cp $(NGX_DIR)/objs/ngx_http_trace_module.so $@
 
 # --- trace-ctl -----------------------------------------------------------------
 
 $(BUILD)/gen/migrations_data.cpp: $(SQL_FILES) scripts/embed-sql.sh
 	@mkdir -p $(@D)
-	scripts/embed-sql.sh $@ $(SQL_FILES)
+	$(say) GEN $@
+	$(Q)scripts/embed-sql.sh $@ $(SQL_FILES)
 
 $(BUILD)/cli/migrations_data.o: $(BUILD)/gen/migrations_data.cpp | deps
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -Icli -c $< -o $@
+	$(say) CXX $<
+	$(Q)$(CXX) $(CXXFLAGS) -Icli -c $< -o $@
 
 $(BUILD)/cli/%.o: cli/%.cpp | deps
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -c $< -o $@
+	$(say) CXX $<
+	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -c $< -o $@
 
 $(CLI_LIB): $(CLI_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
+	$(say) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(TRACE_CTL): $(BUILD)/cli/main.o $(CLI_LIB) $(CORE_LIB)
-	$(CXX) -o $@ $^ $(CLI_LIBS) $(CORE_LIBS) -Wl,-z,relro -Wl,-z,now
+	$(say) LINK $@
+	$(Q)$(CXX) -o $@ $^ $(CLI_LIBS) $(CORE_LIBS) -Wl,-z,relro -Wl,-z,now
 
 # --- tests ----------------------------------------------------------------------
 
 $(BUILD)/unit/%.o: t/unit/%.cpp | deps
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -Ingx_module/core -c $< -o $@
+	$(say) CXX $<
+	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -Ingx_module/core -c $< -o $@
 
 $(UNIT_TESTS): $(UNIT_OBJS) $(CLI_LIB) $(CORE_LIB)
-	$(CXX) -o $@ $^ -lgtest -lgtest_main $(CLI_LIBS) $(CORE_LIBS)
+	$(say) LINK $@
+	$(Q)$(CXX) -o $@ $^ -lgtest -lgtest_main $(CLI_LIBS) $(CORE_LIBS)
 
 test: all $(UNIT_TESTS)
 	@scripts/run-tests.pl $(BUILD)

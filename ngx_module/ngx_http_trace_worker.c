@@ -99,6 +99,7 @@ ngx_http_trace_init_process(ngx_cycle_t *cycle)
 
     if (ngx_handle_read_event(ngx_http_trace_notify_conn->read, 0) != NGX_OK) {
         ngx_free_connection(ngx_http_trace_notify_conn);
+        ngx_http_trace_notify_conn->fd = (ngx_socket_t) -1;
         ngx_http_trace_notify_conn = NULL;
     }
 
@@ -125,8 +126,9 @@ ngx_http_trace_exit_process(ngx_cycle_t *cycle)
 
     if (ngx_http_trace_notify_conn != NULL) {
         /* the descriptor belongs to the exporter, which closes it */
-        ngx_del_conn(ngx_http_trace_notify_conn, NGX_CLOSE_EVENT);
+        ngx_del_conn(ngx_http_trace_notify_conn, 0);
         ngx_free_connection(ngx_http_trace_notify_conn);
+        ngx_http_trace_notify_conn->fd = (ngx_socket_t) -1;
         ngx_http_trace_notify_conn = NULL;
     }
 

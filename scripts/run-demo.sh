@@ -96,12 +96,15 @@ http {
     scgi_temp_path $VAR/nginx/tmp/scgi;
 
     trace_db "host=127.0.0.1 port=$PG_PORT dbname=trace user=nginx_trace";
+    trace_session_key $VAR/session.key;
+    trace_flush_interval 500ms;
 
     server {
         listen 127.0.0.1:$HTTP_PORT;
         root $VAR/nginx/html;
 
         trace on;
+        trace_session \$cookie_demo_session;
 
         location /private/ {
             auth_basic "nginx-trace demo";
@@ -121,6 +124,8 @@ PostgreSQL (private, under ./var) on 127.0.0.1:$PG_PORT, database "trace".
 Send requests:
   curl http://127.0.0.1:$HTTP_PORT/                         anonymous: not recorded
   curl -u demo:demo http://127.0.0.1:$HTTP_PORT/private/    recorded as user "demo"
+  curl -u demo:demo -b demo_session=s3cr3t 'http://127.0.0.1:$HTTP_PORT/private/?q=1&password=x'
+                                    the session is stored as a hash, the password redacted
 
 See the records:
   psql "$ADMIN_DB" -c 'TABLE trace.requests ORDER BY id DESC LIMIT 10'

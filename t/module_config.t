@@ -75,6 +75,111 @@ http {
 }
 EOF
 
+fails_with(<<'EOF', qr/invalid regex "\(unclosed" in "trace_exclude": missing closing parenthesis at offset 9.*nginx\.conf:10/, 'bad trace_exclude regex');
+http {
+    trace_db "dbname=trace";
+    server {
+        trace_exclude ^/ok/ (unclosed;
+    }
+}
+EOF
+
+fails_with(<<'EOF', qr/"trace_session_key" is not set, but "trace_session" in \S+nginx\.conf:10 needs it/, 'trace_session without a key');
+http {
+    trace_db "dbname=trace";
+    server {
+        trace_session $cookie_sessionid;
+    }
+}
+EOF
+
+my $key = $t->base . '/key';
+Trace::Test::spew($key, "0123456789abcdef0123\n", 0644);
+fails_with(<<"EOF", qr/invalid "trace_session_key": \S+key: the session key must not be readable by others.*nginx\.conf:8/, 'world-readable session key');
+http {
+    trace_session_key $key;
+}
+EOF
+
+Trace::Test::spew($key, "short\n", 0600);
+fails_with(<<"EOF", qr/the session key is shorter than 16 bytes.*nginx\.conf:8/, 'short session key');
+http {
+    trace_session_key $key;
+}
+EOF
+
+fails_with(<<'EOF', qr/"trace_batch_size" \(1048576\) must be at least 1k and at most half of "trace_buffer_size" \(1048576\)/, 'batch larger than the memory bound');
+http {
+    trace_buffer_size 1m;
+    trace_batch_size 1m;
+}
+EOF
+
+fails_with(<<'EOF', qr/"trace_buffer_size" directive invalid value.*nginx\.conf:8/, 'bad size');
+http {
+    trace_buffer_size lots;
+}
+EOF
+
+fails_with(<<'EOF', qr/"trace_flush_interval" directive invalid value.*nginx\.conf:8/, 'bad time');
+http {
+    trace_flush_interval soon;
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid "trace_host" "web 1": no spaces or control characters.*nginx\.conf:8/, 'bad trace_host');
+http {
+    trace_host "web 1";
+}
+EOF
+
+fails_with(<<'EOF', qr/"trace_redact" directive is duplicate.*nginx\.conf:9/, 'duplicate trace_redact');
+http {
+    trace_redact password;
+    trace_redact token;
+}
+EOF
+
+fails_with(<<'EOF', qr/"trace_user" directive is duplicate.*nginx\.conf:9/, 'duplicate trace_user');
+http {
+    trace_user $remote_user;
+    trace_user $http_x_user;
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid value "sometimes" in "trace_only_authenticated" directive.*nginx\.conf:8/, 'bad trace_only_authenticated');
+http {
+    trace_only_authenticated sometimes;
+}
+EOF
+
+Trace::Test::spew($key, "0123456789abcdef0123\n", 0600);
+($rc, $out) = $t->nginx_test(<<"EOF");
+http {
+    trace_db "dbname=trace";
+    trace_host web-1.example.org;
+    trace_session_key $key;
+    trace_buffer_size 16m;
+    trace_batch_size 512k;
+    trace_flush_interval 250ms;
+    trace_db_timeout 5s;
+    trace_drain_timeout 2s;
+    trace on;
+    trace_only_authenticated off;
+    trace_user \$http_x_user;
+    trace_session \$cookie_sessionid;
+    trace_request_id \$http_x_request_id;
+    trace_redact password *token* "api key";
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        trace_exclude ^/static/ \\.ico\$;
+        trace_exclude ^/health\$;
+        location /a/ { trace_redact off; }
+    }
+}
+EOF
+is($rc, 0, 'every directive together passes nginx -t') or diag($out);
+
 # A running nginx with the module and no reachable database serves as usual.
 $t->nginx(<<'EOF');
 http {

@@ -15,11 +15,12 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
-// libpq's messages end in newlines and may span lines; logs want one line.
+// libpq's messages end in newlines, span lines and indent with tabs; logs
+// want one line with single spaces.
 std::string one_line(const char *message) {
     std::string out;
     for (const char *p = message ? message : ""; *p; ++p) {
-        if (*p == '\n' || *p == '\r') {
+        if (*p == '\n' || *p == '\r' || *p == '\t' || *p == ' ') {
             if (!out.empty() && out.back() != ' ') {
                 out += ' ';
             }
