@@ -96,7 +96,7 @@ ngx_http_trace_log_handler(ngx_http_request_t *r)
 
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_trace_module);
 
-    if (!tlcf->enable) {
+    if (!tlcf->enable || r != r->main) {
         return NGX_OK;
     }
 

@@ -64,6 +64,14 @@ http {
             root %%PREFIX%%/html;
             try_files \$uri /files/index.html;
         }
+        location /guarded/ {
+            log_subrequest on;
+            auth_request /auth;
+            mirror /mirror;
+            root %%PREFIX%%/html;
+        }
+        location = /auth { log_subrequest on; return 204; }
+        location = /mirror { log_subrequest on; return 204; }
         location /mine/ {
             trace_redact mine;
             return 200 "mine\\n";
@@ -73,7 +81,8 @@ http {
 EOF
 Trace::Test::spew($t->nginx_prefix . '/htpasswd', "alice:{PLAIN}wonderland\n", 0644);
 Trace::Test::spew($t->nginx_prefix . '/html/files/index.html', "files\n", 0644);
-chmod 0755, $t->nginx_prefix . '/html/files';
+Trace::Test::spew($t->nginx_prefix . '/html/guarded/page', "guarded\n", 0644);
+chmod 0755, $t->nginx_prefix . '/html/files', $t->nginx_prefix . '/html/guarded';
 
 sub rows_for {
     my ($where, @bind) = @_;
@@ -133,6 +142,7 @@ my ($app) = @{ rows_for(q{path = '/app/page'}) };
 is($app->[3], 'from-app', 'user from an upstream response header');
 
 # --- one record for error_page and try_files ---------------------------------------
+req('/guarded/page');
 req('/redirect?a=b');
 req('/files/missing.html');
 req('/marker2');
@@ -142,6 +152,8 @@ is(scalar @$redir, 1, 'error_page: one record');
 is($redir->[0][2], 200, '... with the final status');
 ok(!@{ rows_for(q{path = '/fallback'}) }, '... under the path the client asked for');
 is(scalar @{ rows_for(q{path = '/files/missing.html'}) }, 1, 'try_files: one record under the original path');
+is(scalar @{ rows_for(q{path = '/guarded/page'}) }, 1, 'auth_request and mirror with log_subrequest on: one record');
+ok(!@{ rows_for(q{path IN ('/auth', '/mirror')}) }, '... the subrequests are not recorded on their own');
 
 # --- sessions ----------------------------------------------------------------------
 req('/s1', Cookie => 'sessionid=TOPSECRET-abc; other=1');
