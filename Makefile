@@ -5,7 +5,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 
-VERSION := 0.1.0
+# The one place the version is written: ngx_module/trace_version.h.
+VERSION := $(shell sed -n 's/^#define TRACE_VERSION "\(.*\)"/\1/p' ngx_module/trace_version.h)
 BUILD ?= build
 ABS_BUILD := $(abspath $(BUILD))
 DESTDIR ?=
@@ -21,7 +22,7 @@ NGX_LD_OPT := -Wl,-z,relro -Wl,-z,now -fPIC
 CXX := g++
 HARDENING := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor
-CXXFLAGS := -std=c++17 -O2 -g -fPIC $(HARDENING) $(WARNINGS) -MMD -MP -DTRACE_VERSION='"$(VERSION)"'
+CXXFLAGS := -std=c++17 -O2 -g -fPIC $(HARDENING) $(WARNINGS) -MMD -MP
 TOML_CFLAGS := -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1
 # Recursive (=): evaluated when a recipe runs, after `deps` installed libpq-dev.
 PQ_CFLAGS = $(shell pkg-config --cflags libpq)

@@ -6,6 +6,7 @@
 #include "context.hpp"
 #include "migrations.hpp"
 #include "pg.hpp"
+#include "trace_version.h"
 
 #include <CLI/CLI.hpp>
 
@@ -13,9 +14,6 @@
 #include <functional>
 #include <iostream>
 
-#ifndef TRACE_VERSION
-#define TRACE_VERSION "dev"
-#endif
 
 namespace {
 

@@ -19,6 +19,8 @@ static char *ngx_http_trace_host(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_trace_session_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_trace_spool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_trace(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_trace_exclude(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -86,6 +88,20 @@ static ngx_command_t  ngx_http_trace_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_trace_main_conf_t, drain_timeout),
+      NULL },
+
+    { ngx_string("trace_spool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_trace_spool,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("trace_status"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_trace_status,
+      0,
+      0,
       NULL },
 
     { ngx_string("trace"),
@@ -183,6 +199,12 @@ ngx_http_trace_init(ngx_conf_t *cf)
 
     tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_trace_module);
 
+    if (tmcf->trace_file != NULL || tmcf->status_used) {
+        if (ngx_http_trace_status_zone_add(cf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
     if (tmcf->trace_file == NULL) {
         return NGX_OK;
     }
@@ -225,6 +247,9 @@ ngx_http_trace_create_main_conf(ngx_conf_t *cf)
      *     tmcf->session_key = { 0, NULL };
      *     tmcf->default_user = NULL;
      *     tmcf->default_request_id = NULL;
+     *     tmcf->spool_dir = { 0, NULL };
+     *     tmcf->status_zone = NULL;
+     *     tmcf->status_used = 0;
      *     tmcf->trace_file = NULL;
      *     tmcf->session_file = NULL;
      */
@@ -234,6 +259,7 @@ ngx_http_trace_create_main_conf(ngx_conf_t *cf)
     tmcf->flush_interval = NGX_CONF_UNSET_MSEC;
     tmcf->db_timeout = NGX_CONF_UNSET_MSEC;
     tmcf->drain_timeout = NGX_CONF_UNSET_MSEC;
+    tmcf->spool_max_size = NGX_CONF_UNSET;
 
     return tmcf;
 }
@@ -266,6 +292,10 @@ ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(tmcf->flush_interval, 1000);
     ngx_conf_init_msec_value(tmcf->db_timeout, 10000);
     ngx_conf_init_msec_value(tmcf->drain_timeout, 3000);
+
+    if (tmcf->spool_max_size == NGX_CONF_UNSET) {
+        tmcf->spool_max_size = 1024 * 1024 * 1024;
+    }
 
     if (tmcf->batch_size < 1024 || tmcf->batch_size * 2 > tmcf->buffer_size) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -484,6 +514,85 @@ ngx_http_trace_session_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     tmcf->session_key.data = key;
     tmcf->session_key.len = len;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * trace_spool DIR [max_size=SIZE]: the directory is registered as one of
+ * nginx's paths, so that nginx creates it (0700) and gives it to the worker
+ * user at start, as it does for its temporary directories.
+ */
+
+static char *
+ngx_http_trace_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_trace_main_conf_t *tmcf = conf;
+
+    off_t        size;
+    ngx_str_t   *value, s;
+    ngx_path_t  *path;
+
+    if (tmcf->spool_dir.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "max_size=", 9) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in \"trace_spool\"",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        s.data = value[2].data + 9;
+        s.len = value[2].len - 9;
+
+        size = ngx_parse_offset(&s);
+        if (size == NGX_ERROR || size < 1024 * 1024) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"max_size\" \"%V\" in \"trace_spool\": "
+                               "a size of at least 1m", &s);
+            return NGX_CONF_ERROR;
+        }
+
+        tmcf->spool_max_size = size;
+    }
+
+    path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
+    if (path == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    path->name = value[1];
+
+    while (path->name.len > 1 && path->name.data[path->name.len - 1] == '/') {
+        path->name.len--;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &path->name, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    path->conf_file = cf->conf_file->file.name.data;
+    path->line = cf->conf_file->line;
+
+    if (ngx_add_path(cf, &path) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the core wants the directory as a C string */
+
+    tmcf->spool_dir.data = ngx_pnalloc(cf->pool, path->name.len + 1);
+    if (tmcf->spool_dir.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_cpystrn(tmcf->spool_dir.data, path->name.data, path->name.len + 1);
+    tmcf->spool_dir.len = path->name.len;
 
     return NGX_CONF_OK;
 }

@@ -4,6 +4,7 @@
  *   ngx_http_trace_module.c   directives and configuration
  *   ngx_http_trace_log.c      the request's life: start time, log phase
  *   ngx_http_trace_worker.c   the worker's exporter: start, flush, stop
+ *   ngx_http_trace_status.c   counters in shared memory, trace_status
  *
  * The shim speaks nginx; everything about records and PostgreSQL is behind
  * trace_core.h.
@@ -28,6 +29,11 @@ typedef struct {
     ngx_msec_t                  flush_interval; /* trace_flush_interval */
     ngx_msec_t                  db_timeout;     /* trace_db_timeout */
     ngx_msec_t                  drain_timeout;  /* trace_drain_timeout */
+    ngx_str_t                   spool_dir;      /* trace_spool */
+    off_t                       spool_max_size;
+
+    ngx_shm_zone_t             *status_zone;    /* every worker's counters */
+    ngx_flag_t                  status_used;    /* trace_status is somewhere */
 
     /* defaults shared by every location that does not set its own */
     ngx_http_complex_value_t   *default_user;        /* $remote_user */
@@ -58,6 +64,13 @@ extern ngx_module_t  ngx_http_trace_module;
 /* ngx_http_trace_log.c */
 ngx_int_t ngx_http_trace_post_read_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_trace_log_handler(ngx_http_request_t *r);
+
+/* ngx_http_trace_status.c */
+ngx_int_t ngx_http_trace_status_zone_add(ngx_conf_t *cf);
+trace_stats_t *ngx_http_trace_status_claim(ngx_cycle_t *cycle,
+    trace_stats_t *fallback);
+void ngx_http_trace_status_release(void);
+char *ngx_http_trace_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* ngx_http_trace_worker.c */
 ngx_int_t ngx_http_trace_init_process(ngx_cycle_t *cycle);

@@ -57,7 +57,12 @@ ngx_http_trace_init_process(ngx_cycle_t *cycle)
     conf.buffer_size = tmcf->buffer_size;
     conf.batch_size = tmcf->batch_size;
     conf.db_timeout_ms = (uint32_t) tmcf->db_timeout;
-    conf.stats = &ngx_http_trace_local_stats;
+    conf.stats = ngx_http_trace_status_claim(cycle, &ngx_http_trace_local_stats);
+
+    if (tmcf->spool_dir.data != NULL) {
+        conf.spool_dir = (const char *) tmcf->spool_dir.data;
+        conf.spool_max_size = (uint64_t) tmcf->spool_max_size;
+    }
     conf.log = ngx_http_trace_log_message;
     conf.log_ctx = cycle->log;
 
@@ -65,6 +70,7 @@ ngx_http_trace_init_process(ngx_cycle_t *cycle)
                                                           sizeof(err));
     if (ngx_http_trace_worker_exporter == NULL) {
         /* nginx serves on; only recording is off in this worker */
+        ngx_http_trace_status_release();
         ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
                       "trace: cannot start the exporter: %s; requests of "
                       "this worker are not recorded", err);
@@ -135,6 +141,8 @@ ngx_http_trace_exit_process(ngx_cycle_t *cycle)
     /* bounded: the core gives up on the database at the drain deadline */
 
     trace_exporter_stop(exp, (uint32_t) ngx_http_trace_drain_timeout);
+
+    ngx_http_trace_status_release();
 }
 
 

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "trace_version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -124,6 +126,13 @@ typedef struct {
 } trace_stats_t;
 
 
+/* Reading counters that another thread or process updates. */
+TRACE_API uint64_t trace_stats_get(const uint64_t *counter);
+/* Copies last_error consistently; returns its length ("" while being written). */
+TRACE_API size_t trace_stats_read_error(const trace_stats_t *stats, char *buf,
+    size_t len);
+
+
 /* Levels of the exporter's messages; the shim maps them onto nginx's. */
 enum {
     TRACE_LOG_ERR = 1,
@@ -143,6 +152,8 @@ typedef struct {
     size_t               batch_size;        /* a batch is sent when it holds this much */
     uint32_t             db_timeout_ms;     /* longest wait for any database step */
     uint32_t             retry_max_ms;      /* reconnect backoff ceiling */
+    const char          *spool_dir;         /* NULL: no spool */
+    uint64_t             spool_max_size;    /* all spool files together */
     trace_stats_t       *stats;             /* where counters go; NULL: private */
     trace_log_pt         log;
     void                *log_ctx;

@@ -55,6 +55,15 @@ Exporter::Exporter(const ExporterConfig &config)
     sender_ = std::make_unique<Sender>(
         *link_, config_.host, config_.db_timeout, stats_,
         [this](int level, const std::string &m) { notice(level, m); });
+    link_->set_tick([this] { spill_under_pressure(); });
+    if (!config_.spool_dir.empty()) {
+        SpoolConfig sc;
+        sc.dir = config_.spool_dir;
+        sc.max_size = config_.spool_max_size;
+        spool_ = std::make_unique<Spool>(
+            sc, [this](int level, const std::string &m) { notice(level, m); });
+        stat_set(stats_.spool_bytes, spool_->bytes());
+    }
 
     // The sender thread takes no signals: nginx's worker handles them.
     sigset_t all, previous;
@@ -166,6 +175,15 @@ bool Exporter::stop(Millis drain) {
 }
 
 // --- the sender thread ----------------------------------------------------------
+//
+// The order of batches is kept: while anything is spooled, new batches go to
+// the spool behind it, and the spool is replayed oldest first before memory is
+// sent directly again.
+
+bool Exporter::hard_deadline_passed() const {
+    TimeCount hard = hard_deadline_.load(std::memory_order_acquire);
+    return hard != no_deadline && Clock::now() >= from_count(hard);
+}
 
 bool Exporter::wait_for_work(Clock::time_point until) {
     TimeCount hard = hard_deadline_.load(std::memory_order_acquire);
@@ -182,44 +200,6 @@ bool Exporter::wait_for_work(Clock::time_point until) {
     return n > 0;
 }
 
-void Exporter::connection_failed(const std::string &error) {
-    stat_set(stats_.connected, 0);
-    stat_set_error(stats_, error);
-    if (!was_down_) {
-        was_down_ = true;
-        down_since_ = Clock::now();
-    }
-    backoff_ = backoff_.count() == 0 ? first_backoff : std::min(backoff_ * 2, config_.retry_max);
-    next_attempt_ = Clock::now() + backoff_;
-    std::size_t suppressed = 0;
-    if (failure_log_.allow(suppressed)) {
-        std::string m = error;
-        std::size_t waiting;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            waiting = queue_.size();
-        }
-        m += "; " + std::to_string(stat_get(stats_.queued_rows)) + " rows wait in " +
-             std::to_string(waiting) + " batches, retrying every " +
-             std::to_string(config_.retry_max.count() / 1000) + " s at most";
-        if (suppressed) {
-            m += " (" + std::to_string(suppressed) + " similar failures not logged)";
-        }
-        notice(TRACE_LOG_ERR, m);
-    }
-}
-
-void Exporter::connection_back() {
-    stat_set(stats_.connected, 1);
-    backoff_ = Millis(0);
-    if (was_down_) {
-        was_down_ = false;
-        auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - down_since_);
-        notice(TRACE_LOG_NOTICE, "trace: connected to PostgreSQL again after " +
-                                     std::to_string(seconds.count()) + " s");
-    }
-}
-
 void Exporter::run() {
     for (;;) {
         try {
@@ -227,8 +207,15 @@ void Exporter::run() {
                 break;
             }
         } catch (const std::exception &e) {
-            // Nothing may escape a thread; the batch stays queued for a retry.
+            // Nothing may escape a thread; batches stay queued for a retry.
             link_->close();
+            if (front_in_flight_) {
+                front_in_flight_ = false;
+                if (!front_spooled_) {
+                    std::lock_guard<std::mutex> lock(mu_);
+                    queue_.push_front(std::move(in_flight_));
+                }
+            }
             connection_failed(std::string("trace: sender failed: ") + e.what());
         }
     }
@@ -240,47 +227,247 @@ void Exporter::run() {
 }
 
 bool Exporter::step() {
-    const Batch *front = nullptr;
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!queue_.empty()) {
-            front = &queue_.front();  // deque: stays valid while others are pushed
-        } else if (stopping_) {
-            return false;
-        }
-    }
-    TimeCount hard = hard_deadline_.load(std::memory_order_acquire);
-    if (hard != no_deadline && Clock::now() >= from_count(hard)) {
+    if (hard_deadline_passed()) {
         return false;
     }
-    if (front == nullptr) {
-        wait_for_work(Clock::now() + Millis(60000));
+    bool stopping, queued;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopping = stopping_;
+        queued = !queue_.empty();
+    }
+
+    if (stopping) {
+        // Exiting: send what is in memory while the database takes it, else
+        // leave it to the spool (and the next process) at once.
+        if (!queued) {
+            return false;
+        }
+        if (spool_ && (spool_->has_backlog() || backing_off() || !link_->connected())) {
+            spill_queue(false);
+            return false;
+        }
+        if (backing_off()) {
+            wait_for_work(next_attempt_);
+            return true;
+        }
+        if (ensure_connected()) {
+            send_front();
+        }
         return true;
     }
-    if (Clock::now() < next_attempt_) {  // backing off after a failure
+
+    if (spool_ && Clock::now() - orphans_checked_ > Millis(30000)) {
+        orphans_checked_ = Clock::now();
+        spool_->claim_orphans();
+    }
+    bool backlog = spool_ && spool_->has_backlog();
+    if (!queued && !backlog) {
+        wait_for_work(Clock::now() + Millis(30000));
+        return true;
+    }
+    if (backlog) {
+        spill_queue(false);  // newer batches go behind the backlog
+    }
+    if (backing_off()) {
+        if (spool_) {
+            spill_queue(false);  // the database is away: to disk, not memory
+        }
         wait_for_work(next_attempt_);
         return true;
     }
-    if (!link_->connected()) {
-        if (!link_->connect(config_.db_timeout)) {
-            connection_failed("trace: " + link_->error());
-            return true;
-        }
-        connection_back();
-    }
-    if (sender_->deliver(*front) == Delivery::done) {
-        std::lock_guard<std::mutex> lock(mu_);
-        stat_sub(stats_.queued_rows, front->row_count);
-        stat_sub(stats_.queued_bytes, front->rows.size());
-        queued_bytes_.fetch_sub(front->rows.size(), std::memory_order_relaxed);
-        queue_.pop_front();
+    if (!ensure_connected()) {
         return true;
     }
-    connection_failed("trace: cannot write to PostgreSQL: " + link_->error());
+    if (spool_ && spool_->has_backlog()) {
+        replay_one();
+    } else if (queued) {
+        send_front();
+    }
     return true;
 }
 
+bool Exporter::ensure_connected() {
+    if (link_->connected()) {
+        return true;
+    }
+    if (!link_->connect(config_.db_timeout)) {
+        connection_failed("trace: " + link_->error());
+        if (spool_) {
+            spill_queue(false);
+        }
+        return false;
+    }
+    connection_back();
+    if (spool_) {
+        orphans_checked_ = Clock::now();
+        spool_->claim_orphans();
+    }
+    return true;
+}
+
+void Exporter::send_front() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (queue_.empty()) {
+            return;
+        }
+        // Out of the queue while it is sent, so that the queue may be spilled
+        // meanwhile; its bytes still count against the memory bound.
+        in_flight_ = std::move(queue_.front());
+        queue_.pop_front();
+    }
+    front_in_flight_ = true;
+    front_spooled_ = false;
+    Delivery d = sender_->deliver(in_flight_);
+    front_in_flight_ = false;
+    if (d == Delivery::done) {
+        if (front_spooled_) {
+            committed_while_spooled_.insert(in_flight_.id);  // its replay is skipped
+        }
+        release(in_flight_, !front_spooled_);
+        return;
+    }
+    connection_failed("trace: cannot write to PostgreSQL: " + link_->error());
+    if (front_spooled_) {
+        release(in_flight_, false);  // the spool has it
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        queue_.push_front(std::move(in_flight_));
+    }
+    if (spool_) {
+        spill_queue(false);
+    }
+}
+
+void Exporter::replay_one() {
+    Batch batch;
+    if (!spool_->peek(batch)) {
+        stat_set(stats_.spool_bytes, spool_->bytes());
+        return;
+    }
+    auto seen = committed_while_spooled_.find(batch.id);
+    if (seen != committed_while_spooled_.end()) {
+        committed_while_spooled_.erase(seen);
+        spool_->advance();
+        return;
+    }
+    if (sender_->deliver(batch) == Delivery::done) {
+        spool_->advance();
+        stat_add(stats_.replayed_rows, batch.row_count);
+        stat_set(stats_.spool_bytes, spool_->bytes());
+        return;
+    }
+    connection_failed("trace: cannot write to PostgreSQL: " + link_->error());
+}
+
+// A batch leaves memory: delivered, or in the spool (already counted there).
+void Exporter::release(const Batch &batch, bool still_counted) {
+    if (still_counted) {
+        stat_sub(stats_.queued_rows, batch.row_count);
+        stat_sub(stats_.queued_bytes, batch.rows.size());
+        queued_bytes_.fetch_sub(batch.rows.size(), std::memory_order_relaxed);
+    }
+}
+
+// Moves batches to the spool, oldest first: the one being sent (when
+// include_in_flight and it is not there yet), then the queue, stopping at the
+// first that cannot be written (it and the rest stay in memory, within the
+// bound). The batch being sent goes first so that order holds whatever its
+// outcome; if it commits, its replay is skipped.
+void Exporter::spill_queue(bool include_in_flight) {
+    if (!spool_) {
+        return;
+    }
+    bool stuck = false;
+    if (include_in_flight && !front_spooled_) {
+        if (spool_->append(in_flight_)) {
+            front_spooled_ = true;
+            stat_add(stats_.spooled_rows, in_flight_.row_count);
+            release(in_flight_, true);
+        } else {
+            stuck = true;
+        }
+    }
+    if (!stuck) {
+        std::lock_guard<std::mutex> lock(mu_);
+        std::size_t moved = 0;
+        while (moved < queue_.size()) {
+            const Batch &b = queue_[moved];
+            if (!spool_->append(b)) {
+                stuck = true;
+                break;
+            }
+            stat_add(stats_.spooled_rows, b.row_count);
+            release(b, true);
+            ++moved;
+        }
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(moved));
+    }
+    stat_set(stats_.spool_bytes, spool_->bytes());
+    std::size_t suppressed = 0;
+    if (stuck && spool_warning_.allow(suppressed)) {
+        notice(TRACE_LOG_WARN,
+               "trace: " + spool_->error() + "; rows stay in memory while it lasts" +
+                   (suppressed ? " (" + std::to_string(suppressed) + " similar messages not logged)"
+                               : std::string()));
+    }
+}
+
+void Exporter::spill_under_pressure() {
+    // Called while a step waits on the server: a slow or hung database must
+    // not fill memory while a spool could take the rows.
+    if (!spool_ || queued_bytes_.load(std::memory_order_relaxed) < config_.buffer_size / 2) {
+        return;
+    }
+    spill_queue(front_in_flight_);
+}
+
+void Exporter::connection_failed(const std::string &error) {
+    stat_set(stats_.connected, link_->connected() ? 1 : 0);
+    stat_set_error(stats_, error);
+    if (!was_down_) {
+        was_down_ = true;
+        down_since_ = Clock::now();
+    }
+    backoff_ = backoff_.count() == 0 ? first_backoff : std::min(backoff_ * 2, config_.retry_max);
+    next_attempt_ = Clock::now() + backoff_;
+    std::size_t suppressed = 0;
+    if (failure_log_.allow(suppressed)) {
+        std::string m = error + "; " + std::to_string(stat_get(stats_.queued_rows)) +
+                        " rows wait in memory";
+        if (spool_) {
+            m += ", " + std::to_string(spool_->bytes()) + " bytes in the spool";
+        }
+        m += ", retrying every " + std::to_string(config_.retry_max.count() / 1000) +
+             " s at most";
+        if (suppressed) {
+            m += " (" + std::to_string(suppressed) + " similar failures not logged)";
+        }
+        notice(TRACE_LOG_ERR, m);
+    }
+}
+
+void Exporter::connection_back() {
+    stat_set(stats_.connected, 1);
+    backoff_ = Millis(0);
+    next_attempt_ = Clock::time_point{};
+    if (was_down_) {
+        was_down_ = false;
+        auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - down_since_);
+        notice(TRACE_LOG_NOTICE, "trace: connected to PostgreSQL again after " +
+                                     std::to_string(seconds.count()) + " s");
+    }
+}
+
 void Exporter::discard_leftovers() {
+    if (spool_) {
+        spill_queue(false);
+        spool_->close();
+        stat_set(stats_.spool_bytes, spool_->bytes());
+    }
     std::size_t rows = 0;
     {
         std::lock_guard<std::mutex> lock(mu_);
@@ -290,13 +477,15 @@ void Exporter::discard_leftovers() {
         queue_.clear();
         queued_bytes_.store(0);
     }
+    stat_set(stats_.queued_rows, 0);
+    stat_set(stats_.queued_bytes, 0);
+    stat_set(stats_.connected, 0);
     if (rows != 0) {
         stat_add(stats_.dropped_rows, rows);
-        stat_set(stats_.queued_rows, 0);
-        stat_set(stats_.queued_bytes, 0);
         notice(TRACE_LOG_ERR, "trace: " + std::to_string(rows) +
-                                  " rows could not be sent before the worker stopped "
-                                  "and are lost (trace_spool keeps them)");
+                                  " rows could not be sent before the worker stopped and are lost" +
+                                  (spool_ ? " (the spool did not take them: " + spool_->error() + ")"
+                                          : std::string(" (trace_spool would keep them)")));
     }
 }
 

@@ -1,6 +1,6 @@
 // The per-worker exporter. The worker's thread encodes rows into the current
 // batch and hands full batches over; one sender thread of the exporter's own
-// owns the PostgreSQL connection and delivers them in order.
+// owns the PostgreSQL connection and the spool, and delivers batches in order.
 //
 // Why a thread rather than libpq on nginx's event loop: libpq resolves host
 // names and may negotiate TLS with blocking calls, and the spool writes to
@@ -16,6 +16,7 @@
 #include "pg_link.hpp"
 #include "request_row.hpp"
 #include "sender.hpp"
+#include "spool.hpp"
 #include "trace_core.h"
 
 #include <atomic>
@@ -25,6 +26,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 
 namespace trace {
 
@@ -36,6 +38,8 @@ struct ExporterConfig {
     std::size_t batch_size = 256 * 1024;
     Millis db_timeout{10000};
     Millis retry_max{5000};
+    std::string spool_dir;                 // empty: no spool
+    std::uint64_t spool_max_size = 1024ULL * 1024 * 1024;
     trace_stats_t *stats = nullptr;
     trace_log_pt log = nullptr;
     void *log_ctx = nullptr;
@@ -55,9 +59,9 @@ public:
     int notify_fd() const { return log_.notify_fd(); }
     void drain_log() { log_.drain(); }
 
-    // Sends what is held within `drain`, then stops the sender thread. Returns
-    // false when the thread did not finish in time (it is then left running
-    // and the exporter must not be destroyed).
+    // Sends what is held within `drain` (or spools it), then stops the sender
+    // thread. Returns false when the thread did not finish in time (it is then
+    // left running and the exporter must not be destroyed).
     bool stop(Millis drain);
 
 private:
@@ -69,7 +73,15 @@ private:
     // The sender thread's side.
     void run();
     bool step();  // one round of the sender's loop; false: time to stop
+    bool hard_deadline_passed() const;
+    bool backing_off() const { return Clock::now() < next_attempt_; }
     bool wait_for_work(Clock::time_point until);
+    bool ensure_connected();
+    void send_front();
+    void replay_one();
+    void spill_queue(bool include_in_flight);
+    void spill_under_pressure();
+    void release(const Batch &batch, bool still_counted);
     void connection_failed(const std::string &error);
     void connection_back();
     void discard_leftovers();
@@ -90,7 +102,7 @@ private:
     // Shared, under mu_.
     std::mutex mu_;
     std::condition_variable finished_cv_;
-    std::deque<Batch> queue_;            // the sender's current batch stays at the front
+    std::deque<Batch> queue_;            // sealed batches, oldest first
     bool stopping_ = false;
     bool finished_ = false;
     std::atomic<std::size_t> queued_bytes_{0};
@@ -100,11 +112,18 @@ private:
     // Owned by the sender thread.
     std::unique_ptr<PgLink> link_;
     std::unique_ptr<Sender> sender_;
+    std::unique_ptr<Spool> spool_;
+    Batch in_flight_;                    // taken from the queue by send_front()
+    bool front_in_flight_ = false;       // in_flight_ is being delivered
+    bool front_spooled_ = false;         // ... and was written to the spool meanwhile
+    std::unordered_set<std::string> committed_while_spooled_;
     Millis backoff_{0};
     Clock::time_point next_attempt_{};
     Clock::time_point down_since_{};
+    Clock::time_point orphans_checked_{};
     bool was_down_ = false;
     RateLimit failure_log_{Millis(30000)};
+    RateLimit spool_warning_{Millis(1000)};
 
     std::thread thread_;
 };

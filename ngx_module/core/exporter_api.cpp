@@ -31,6 +31,12 @@ extern "C" trace_exporter_t *trace_exporter_start(const trace_exporter_conf_t *c
         if (conf->retry_max_ms) {
             c.retry_max = trace::Millis(conf->retry_max_ms);
         }
+        if (conf->spool_dir != nullptr) {
+            c.spool_dir = conf->spool_dir;
+            if (conf->spool_max_size) {
+                c.spool_max_size = conf->spool_max_size;
+            }
+        }
         c.stats = conf->stats;
         c.log = conf->log;
         c.log_ctx = conf->log_ctx;

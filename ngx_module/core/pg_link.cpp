@@ -77,7 +77,11 @@ PgLink::Wait PgLink::wait_socket(bool for_write, Clock::time_point until) {
         if (fds[0].fd < 0) {
             return Wait::failed;
         }
-        int n = ::poll(fds, 2, poll_timeout_ms(effective));
+        int n = ::poll(fds, 2, std::min<int>(poll_timeout_ms(effective),
+                                             static_cast<int>(tick_interval.count())));
+        if (tick_) {
+            tick_();
+        }
         if (n < 0 && errno != EINTR) {
             return Wait::failed;
         }

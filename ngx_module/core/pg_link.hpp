@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -52,6 +53,11 @@ public:
     // An SQL literal for `value`, quoted for this connection.
     std::string literal(std::string_view value) const;
 
+    // Called at least every tick_interval while a step waits on the server,
+    // so that the sender can move queued batches to disk meanwhile.
+    void set_tick(std::function<void()> tick) { tick_ = std::move(tick); }
+    static constexpr Millis tick_interval{100};
+
 private:
     enum class Wait { ready, timeout, failed };
     Wait wait_socket(bool for_write, Clock::time_point until);
@@ -63,6 +69,7 @@ private:
     std::string conninfo_;
     const std::atomic<TimeCount> &hard_deadline_;
     int wake_fd_;
+    std::function<void()> tick_;
     PGconn *conn_ = nullptr;
     std::string error_;
 };

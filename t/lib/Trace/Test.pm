@@ -409,6 +409,88 @@ sub load {
     return $total;
 }
 
+# Steady background load until stop_background_load: $args{clients}
+# processes (default 2) each send GET /load?id=<client>-<n> on fresh
+# connections, with a pause of $args{pause} seconds (default 0.002) between
+# requests, and write down every id that was answered 200.
+sub start_background_load {
+    my ($self, %args) = @_;
+    my $clients = $args{clients} // 2;
+    my $pause = $args{pause} // 0.002;
+    my $path = $args{path} // '/load';
+    my $port = $self->port('http');
+    my $dir = $self->{base};
+    my @pids;
+    for my $c (1 .. $clients) {
+        my $pid = fork // die "fork: $!";
+        if ($pid == 0) {
+            my $stop = 0;
+            $SIG{TERM} = sub { $stop = 1 };
+            open my $log, '>', "$dir/answered.$c" or die;
+            $log->autoflush(1);
+            for (my $n = 1; !$stop; $n++) {
+                my $r = http_request($port, "GET $path?id=$c-$n HTTP/1.0\r\nHost: localhost\r\n\r\n",
+                    timeout => 10);
+                print $log "$c-$n\n" if $r->{status} == 200;
+                sleep $pause if $pause;
+            }
+            close $log;
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    $self->{background} = { pids => \@pids, clients => $clients };
+    return $self;
+}
+
+# Stops the background load; returns the ids that were answered 200.
+sub stop_background_load {
+    my ($self) = @_;
+    my $bg = delete $self->{background} or return ();
+    kill 'TERM', @{ $bg->{pids} };
+    waitpid $_, 0 for @{ $bg->{pids} };
+    my @ids;
+    for my $c (1 .. $bg->{clients}) {
+        push @ids, split /\n/, slurp("$self->{base}/answered.$c");
+    }
+    return @ids;
+}
+
+# The check every delivery test ends with: each answered id is in
+# trace.requests exactly once, and no row is there twice.
+sub check_exactly_once {
+    my ($self, $ids, $path, $timeout) = @_;
+    $path //= '/load';
+    my $pg = $self->{pg};
+    my %want = map { ("id=$_" => 1) } @$ids;
+    my $count = sub { $pg->value('SELECT count(*) FROM trace.requests WHERE path = $1', $path) };
+    $self->wait_for(sub { $count->() >= @$ids }, $timeout // 30);
+    my $rows = $pg->sql('SELECT query, count(*) FROM trace.requests WHERE path = $1 GROUP BY query',
+        $path);
+    my %got = map { $_->[0] => $_->[1] } @$rows;
+    my @missing = grep { !$got{$_} } sort keys %want;
+    my @doubled = grep { $got{$_} > 1 } sort keys %got;
+    my @unknown = grep { !$want{$_} } sort keys %got;
+    Test::More::ok(@$ids > 0, scalar(@$ids) . ' requests were answered');
+    Test::More::is(scalar @missing, 0, 'no answered request is missing')
+        or Test::More::diag("missing: @missing[0 .. ($#missing < 9 ? $#missing : 9)]");
+    Test::More::is(scalar @doubled, 0, 'no request is recorded twice')
+        or Test::More::diag("doubled: @doubled[0 .. ($#doubled < 9 ? $#doubled : 9)]");
+    # A request whose answer was cut off (the client saw no 200) may still
+    # have been served and recorded; it must still be a request that was sent.
+    Test::More::diag(scalar(@unknown) . ' rows of requests whose answer the client did not see')
+        if @unknown;
+}
+
+# The sum of a counter over every worker in the trace_status JSON at $path.
+sub status_sum {
+    my ($self, $status_path, $key) = @_;
+    my $body = $self->get($status_path)->{body};
+    my $sum = 0;
+    $sum += $1 while $body =~ /"\Q$key\E":(\d+)/g;
+    return $sum;
+}
+
 # One request on a keep-alive socket; returns the status, or undef when the
 # connection broke (the caller reconnects).
 sub keepalive_request {

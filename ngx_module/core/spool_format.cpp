@@ -1,0 +1,105 @@
+#include "spool_format.hpp"
+
+#include <zlib.h>
+
+namespace trace {
+
+namespace {
+
+constexpr std::uint32_t record_magic = 0x3142544E;  // "NTB1" read little-endian
+
+void put32(std::string &out, std::uint32_t v) {
+    char b[4] = {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+                 static_cast<char>(v >> 24)};
+    out.append(b, 4);
+}
+
+std::uint32_t get32(const char *p) {
+    auto u = [p](int i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])); };
+    return u(0) | (u(1) << 8) | (u(2) << 16) | (u(3) << 24);
+}
+
+std::uint32_t record_crc(std::string_view fields, std::string_view id, std::string_view rows) {
+    uLong crc = crc32(0L, Z_NULL, 0);
+    auto add = [&crc](std::string_view s) {
+        // zlib takes uInt lengths; rows are bounded far below 4 GB.
+        crc = crc32(crc, reinterpret_cast<const Bytef *>(s.data()), static_cast<uInt>(s.size()));
+    };
+    add(fields);
+    add(id);
+    add(rows);
+    return static_cast<std::uint32_t>(crc);
+}
+
+}  // namespace
+
+void encode_spool_record(std::string &out, const Batch &batch) {
+    std::string fields;
+    fields += static_cast<char>(batch.table);
+    fields.append(3, '\0');
+    put32(fields, batch.row_count);
+    put32(fields, static_cast<std::uint32_t>(batch.id.size()));
+    put32(fields, static_cast<std::uint32_t>(batch.rows.size()));
+    put32(out, record_magic);
+    out += fields;
+    put32(out, record_crc(fields, batch.id, batch.rows));
+    out += batch.id;
+    out += batch.rows;
+}
+
+std::size_t spool_record_length(std::string_view header) {
+    if (header.size() < spool_record_header || get32(header.data()) != record_magic) {
+        return 0;
+    }
+    std::uint32_t id_len = get32(header.data() + 12);
+    std::uint32_t rows_len = get32(header.data() + 16);
+    if (id_len == 0 || id_len > spool_max_id || rows_len > spool_max_rows) {
+        return 0;
+    }
+    return spool_record_header + id_len + rows_len;
+}
+
+SpoolRead decode_spool_record(std::string_view data, Batch &batch, std::size_t &used) {
+    if (data.size() < spool_record_header) {
+        return SpoolRead::incomplete;
+    }
+    std::size_t length = spool_record_length(data.substr(0, spool_record_header));
+    if (length == 0) {
+        return SpoolRead::corrupt;
+    }
+    unsigned char table = static_cast<unsigned char>(data[4]);
+    if ((table != static_cast<unsigned char>(Table::requests) &&
+         table != static_cast<unsigned char>(Table::audit)) ||
+        data[5] != 0 || data[6] != 0 || data[7] != 0) {
+        return SpoolRead::corrupt;
+    }
+    if (data.size() < length) {
+        return SpoolRead::incomplete;
+    }
+    std::uint32_t id_len = get32(data.data() + 12);
+    std::string_view fields = data.substr(4, 16);
+    std::string_view id = data.substr(spool_record_header, id_len);
+    std::string_view rows = data.substr(spool_record_header + id_len,
+                                        length - spool_record_header - id_len);
+    if (record_crc(fields, id, rows) != get32(data.data() + 20)) {
+        return SpoolRead::corrupt;
+    }
+    // A record is whole rows: as many line ends as it claims rows, the last
+    // one closing it.
+    std::uint32_t row_count = get32(data.data() + 8);
+    std::size_t lines = 0;
+    for (char c : rows) {
+        lines += c == '\n';
+    }
+    if (lines != row_count || (!rows.empty() && rows.back() != '\n')) {
+        return SpoolRead::corrupt;
+    }
+    batch.table = static_cast<Table>(table);
+    batch.row_count = row_count;
+    batch.id.assign(id);
+    batch.rows.assign(rows);
+    used = length;
+    return SpoolRead::ok;
+}
+
+}  // namespace trace

@@ -1,0 +1,45 @@
+// The on-disk form of a spooled batch. A spool file is a header followed by
+// records; each record carries its batch id, table, rows and a CRC-32, so that
+// a torn write (crash) or a corrupted file is recognised and never replayed.
+//
+//   file:   "NTSPOOL1"
+//   record: u32 magic "NTB1" | u8 table | u8[3] zero | u32 row_count |
+//           u32 id_len | u32 rows_len | u32 crc32(everything after magic
+//           but the crc itself, then id, then rows) | id | rows
+//   (integers little-endian)
+
+#ifndef TRACE_CORE_SPOOL_FORMAT_HPP
+#define TRACE_CORE_SPOOL_FORMAT_HPP
+
+#include "batch.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace trace {
+
+inline constexpr std::string_view spool_file_magic = "NTSPOOL1";
+inline constexpr std::size_t spool_record_header = 24;
+inline constexpr std::size_t spool_max_id = 256;
+inline constexpr std::size_t spool_max_rows = 256 * 1024 * 1024;
+
+// Appends the record for `batch` to out.
+void encode_spool_record(std::string &out, const Batch &batch);
+
+enum class SpoolRead {
+    ok,          // a record was decoded
+    incomplete,  // the data ends inside a record (or before one): a torn tail
+    corrupt,     // not a record: bad magic, impossible lengths or CRC mismatch
+};
+
+// Decodes the record at the start of `data`; on ok sets batch and `used`.
+SpoolRead decode_spool_record(std::string_view data, Batch &batch, std::size_t &used);
+
+// Given only the header bytes, how long the whole record is (0: not a header).
+std::size_t spool_record_length(std::string_view header);
+
+}  // namespace trace
+
+#endif

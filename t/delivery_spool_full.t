@@ -1,0 +1,73 @@
+# A spool that is full or cannot be written: nginx keeps answering every
+# request; what cannot be kept is counted as dropped, reported by trace_status
+# and logged at a limited rate; everything else still arrives.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use Time::HiRes qw(sleep);
+use Trace::Test;
+
+my $t = Trace::Test->new;
+my $pg = $t->postgres_migrated;
+
+my $conf = <<'EOF';
+http {
+    trace_db "%%TRACE_DB%% connect_timeout=2";
+    trace_flush_interval 100ms;
+    trace_buffer_size 64k;
+    trace_batch_size 8k;
+    trace_spool %%PREFIX%%/spool max_size=1m;
+    access_log off;
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        trace on;
+        trace_only_authenticated off;
+        location / { return 200 "ok\n"; }
+        location = /status { trace off; trace_status; }
+    }
+}
+EOF
+
+sub run_outage {
+    my ($label, $count) = @_;
+    $pg->stop;
+    my $pad = 'p' x 150;
+    my $served = $t->load($count, concurrency => 2, path => sub { "/$label?id=$_[0]&pad=$pad" });
+    is($served, $count, "$label: every request answered");
+    sleep 1;
+    my $dropped = $t->status_sum('/status', 'dropped_rows');
+    $pg->start;
+    $t->wait_for(sub { $t->status_sum('/status', 'spool_bytes') == 0
+        && $t->status_sum('/status', 'queued_rows') == 0 }, 30);
+    sleep 0.5;
+    my $stored = $pg->value('SELECT count(*) FROM trace.requests WHERE path = $1', "/$label");
+    return ($dropped, $stored);
+}
+
+# --- full: 1 MB of spool, far more rows than fit -------------------------------------
+$t->nginx($conf);
+my ($dropped, $stored) = run_outage('full', 12000);
+ok($dropped > 0, "full: rows beyond the spool were dropped and counted ($dropped)");
+ok($stored > 0, "full: what the spool held arrived ($stored)");
+is($stored + $dropped, 12000, 'full: every request is either stored or counted as dropped');
+is($pg->value(q{SELECT count(*) - count(DISTINCT query) FROM trace.requests WHERE path = '/full'}), 0,
+    'full: none twice');
+my @warnings = grep { /the spool is full/ } split /\n/, Trace::Test::slurp($t->error_log);
+ok(@warnings >= 1, 'full: the error log says the spool is full');
+cmp_ok(scalar @warnings, '<=', 12, 'full: ... at a limited rate (' . scalar(@warnings) . ' lines)');
+
+# --- unwritable: the directory is read-only for the workers --------------------------
+$t->stop_nginx;
+$t->nginx($conf);
+my $spool = $t->nginx_prefix . '/spool';
+chmod 0500, $spool;
+($dropped, $stored) = run_outage('readonly', 3000);
+chmod 0700, $spool;
+ok($dropped > 0, "read-only: rows were dropped and counted ($dropped)");
+is($stored + $dropped, 3000, 'read-only: every request is either stored or counted as dropped');
+like(Trace::Test::slurp($t->error_log), qr/\[warn\].*cannot create spool file .*Permission denied/,
+    'read-only: the error log says why');
+
+$t->done;
