@@ -53,6 +53,7 @@ cat >"$VAR/trace.toml" <<EOF
 database = "$ADMIN_DB"
 session_key_file = "$VAR/session.key"
 max_log_count = 10000
+status_url = "http://127.0.0.1:$HTTP_PORT/trace_status"
 EOF
 
 # The demo site: a public page, and a private area behind basic auth
@@ -98,6 +99,7 @@ http {
     trace_db "host=127.0.0.1 port=$PG_PORT dbname=trace user=nginx_trace";
     trace_session_key $VAR/session.key;
     trace_flush_interval 500ms;
+    trace_spool $VAR/nginx/spool;
 
     server {
         listen 127.0.0.1:$HTTP_PORT;
@@ -105,6 +107,12 @@ http {
 
         trace on;
         trace_session \$cookie_demo_session;
+
+        location = /trace_status {
+            trace_status;
+            allow 127.0.0.1;
+            deny all;
+        }
 
         location /private/ {
             auth_basic "nginx-trace demo";
@@ -126,6 +134,9 @@ Send requests:
   curl -u demo:demo http://127.0.0.1:$HTTP_PORT/private/    recorded as user "demo"
   curl -u demo:demo -b demo_session=s3cr3t 'http://127.0.0.1:$HTTP_PORT/private/?q=1&password=x'
                                     the session is stored as a hash, the password redacted
+
+The module's counters:
+  curl http://127.0.0.1:$HTTP_PORT/trace_status
 
 See the records:
   psql "$ADMIN_DB" -c 'TABLE trace.requests ORDER BY id DESC LIMIT 10'
