@@ -1,60 +1,36 @@
 /*
  * nginx-trace: the request's life. Its start is noted in the post-read phase
  * (microseconds; nginx itself keeps milliseconds), and in the log phase the
- * request is checked against the location's rules and handed to the core.
+ * request is checked against the location's rules and handed to the core,
+ * as a request row (trace) and as audit events (trace_audit).
  */
 
 #include "ngx_http_trace_module.h"
 
 
-typedef struct {
-    int64_t                     start_us;
-} ngx_http_trace_ctx_t;
-
-
-static ngx_http_trace_ctx_t *ngx_http_trace_get_ctx(ngx_http_request_t *r);
 static void ngx_http_trace_ctx_cleanup(void *data);
 static int64_t ngx_http_trace_now_us(void);
-static ngx_int_t ngx_http_trace_excluded(ngx_array_t *exclude, u_char *path,
-    size_t len);
-static void ngx_http_trace_str(trace_str_t *dst, ngx_str_t *src);
-static void ngx_http_trace_value(ngx_http_request_t *r,
-    ngx_http_complex_value_t *cv, trace_str_t *dst);
+static ngx_int_t ngx_http_trace_excluded(ngx_array_t *exclude, trace_str_t *path);
+static void ngx_http_trace_record_request(ngx_http_request_t *r,
+    ngx_http_trace_loc_conf_t *tlcf, trace_exporter_t *exp);
 
 
 ngx_int_t
 ngx_http_trace_post_read_handler(ngx_http_request_t *r)
 {
-    ngx_pool_cleanup_t    *cln;
-    ngx_http_trace_ctx_t  *ctx;
-
-    if (ngx_http_trace_get_ctx(r) != NULL) {
-        return NGX_DECLINED;
-    }
-
-    /*
-     * The context lives in a pool cleanup as well, so that it survives the
-     * reset of module contexts by an internal redirect (error_page).
-     */
-
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_trace_ctx_t));
-    if (cln == NULL) {
-        return NGX_DECLINED;
-    }
-
-    ctx = cln->data;
-    ctx->start_us = ngx_http_trace_now_us();
-
-    cln->handler = ngx_http_trace_ctx_cleanup;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_trace_module);
+    (void) ngx_http_trace_get_ctx(r, 1);
 
     return NGX_DECLINED;
 }
 
 
-static ngx_http_trace_ctx_t *
-ngx_http_trace_get_ctx(ngx_http_request_t *r)
+/*
+ * The context lives in a pool cleanup as well, so that it survives the reset
+ * of module contexts by an internal redirect (error_page), as realip does.
+ */
+
+ngx_http_trace_ctx_t *
+ngx_http_trace_get_ctx(ngx_http_request_t *r, ngx_uint_t create)
 {
     ngx_pool_cleanup_t    *cln;
     ngx_http_trace_ctx_t  *ctx;
@@ -71,6 +47,23 @@ ngx_http_trace_get_ctx(ngx_http_request_t *r)
         }
     }
 
+    if (ctx != NULL || !create) {
+        return ctx;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_trace_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ctx->start_us = ngx_http_trace_now_us();
+    ctx->header_events = NULL;
+
+    cln->handler = ngx_http_trace_ctx_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_trace_module);
+
     return ctx;
 }
 
@@ -85,18 +78,18 @@ ngx_http_trace_ctx_cleanup(void *data)
 ngx_int_t
 ngx_http_trace_log_handler(ngx_http_request_t *r)
 {
-    u_char                     *uri, *question;
-    size_t                      path_len;
-    int64_t                     now_us;
-    trace_request_t             rec;
     trace_exporter_t           *exp;
-    ngx_http_trace_ctx_t       *ctx;
-    ngx_http_core_srv_conf_t   *cscf;
     ngx_http_trace_loc_conf_t  *tlcf;
+
+    /* a subrequest (log_subrequest on) is part of its main request's row */
+
+    if (r != r->main) {
+        return NGX_OK;
+    }
 
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_trace_module);
 
-    if (!tlcf->enable || r != r->main) {
+    if (!tlcf->enable && !tlcf->audit) {
         return NGX_OK;
     }
 
@@ -105,51 +98,63 @@ ngx_http_trace_log_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    /* the path as the client sent it, before any rewrite or redirect */
-
-    uri = r->unparsed_uri.data;
-    path_len = r->unparsed_uri.len;
-
-    if (uri != NULL) {
-        question = ngx_strlchr(uri, uri + path_len, '?');
-        if (question != NULL) {
-            path_len = question - uri;
-        }
+    if (tlcf->enable) {
+        ngx_http_trace_record_request(r, tlcf, exp);
     }
 
-    if (tlcf->exclude != NULL
-        && ngx_http_trace_excluded(tlcf->exclude, uri, path_len))
-    {
-        return NGX_OK;
+    /* audit events are never hidden by trace_exclude or the user rule */
+
+    if (tlcf->audit) {
+        ngx_http_trace_record_audit(r, tlcf, exp);
+    }
+
+    ngx_http_trace_schedule_flush();
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_trace_record_request(ngx_http_request_t *r,
+    ngx_http_trace_loc_conf_t *tlcf, trace_exporter_t *exp)
+{
+    trace_str_t                 path;
+    trace_request_t             rec;
+    ngx_http_core_srv_conf_t   *cscf;
+
+    ngx_http_trace_path(r, &path);
+
+    if (tlcf->exclude != NULL && ngx_http_trace_excluded(tlcf->exclude, &path)) {
+        return;
     }
 
     ngx_memzero(&rec, sizeof(trace_request_t));
 
     ngx_http_trace_value(r, tlcf->user, &rec.user);
 
-    if (tlcf->only_authenticated && rec.user.len == 0) {
-        return NGX_OK;
-    }
-
     if (tlcf->session != NULL) {
         ngx_http_trace_value(r, tlcf->session, &rec.session);
+
+        /* no user of its own: the one who logged in to its session, if known */
+
+        if (rec.session.len) {
+            rec.session_hash = (const char *) ngx_http_trace_hash_session(
+                                                            r, &rec.session);
+            if (rec.user.len == 0 && rec.session_hash != NULL) {
+                (void) ngx_http_trace_session_user(r,
+                                        (u_char *) rec.session_hash, &rec.user);
+            }
+        }
+    }
+
+    if (tlcf->only_authenticated && rec.user.len == 0) {
+        return;
     }
 
     ngx_http_trace_value(r, tlcf->request_id, &rec.request_id);
 
-    now_us = ngx_http_trace_now_us();
-    ctx = ngx_http_trace_get_ctx(r);
-
-    if (ctx != NULL) {
-        rec.start_us = ctx->start_us;
-
-    } else {
-        /* rejected before the post-read phase, e.g. a bad request line */
-        rec.start_us = (int64_t) r->start_sec * 1000000
-                       + (int64_t) r->start_msec * 1000;
-    }
-
-    rec.duration_us = now_us - rec.start_us;
+    rec.start_us = ngx_http_trace_start_us(r);
+    rec.duration_us = ngx_http_trace_now_us() - rec.start_us;
 
     if (r->headers_in.server.len) {
         ngx_http_trace_str(&rec.server_name, &r->headers_in.server);
@@ -163,21 +168,11 @@ ngx_http_trace_log_handler(ngx_http_request_t *r)
         ngx_http_trace_str(&rec.method, &r->method_name);
     }
 
-    if (uri != NULL && r->unparsed_uri.len) {
+    if (r->unparsed_uri.len) {
         ngx_http_trace_str(&rec.uri, &r->unparsed_uri);
     }
 
-    /* the status as nginx's access log computes it */
-
-    if (r->err_status) {
-        rec.status = r->err_status;
-
-    } else if (r->headers_out.status) {
-        rec.status = r->headers_out.status;
-
-    } else if (r->http_version == NGX_HTTP_VERSION_9) {
-        rec.status = 9;
-    }
+    rec.status = (int) ngx_http_trace_status_code(r);
 
     ngx_http_trace_str(&rec.client_addr, &r->connection->addr_text);
     rec.bytes_sent = r->connection->sent;
@@ -189,15 +184,73 @@ ngx_http_trace_log_handler(ngx_http_request_t *r)
     rec.redactor = tlcf->redactor;
 
     (void) trace_exporter_add_request(exp, &rec);
+}
 
-    ngx_http_trace_schedule_flush();
 
-    return NGX_OK;
+/* The path as the client sent it, before any rewrite or redirect, without ?query. */
+
+void
+ngx_http_trace_path(ngx_http_request_t *r, trace_str_t *path)
+{
+    u_char  *question;
+
+    path->data = r->unparsed_uri.data;
+    path->len = r->unparsed_uri.len;
+
+    if (path->data == NULL || path->len == 0) {
+        path->data = NULL;
+        path->len = 0;
+        return;
+    }
+
+    question = ngx_strlchr((u_char *) path->data, (u_char *) path->data + path->len,
+                           '?');
+    if (question != NULL) {
+        path->len = question - path->data;
+    }
+}
+
+
+/* The status as nginx's access log computes it. */
+
+ngx_uint_t
+ngx_http_trace_status_code(ngx_http_request_t *r)
+{
+    if (r->err_status) {
+        return r->err_status;
+    }
+
+    if (r->headers_out.status) {
+        return r->headers_out.status;
+    }
+
+    if (r->http_version == NGX_HTTP_VERSION_9) {
+        return 9;
+    }
+
+    return 0;
+}
+
+
+int64_t
+ngx_http_trace_start_us(ngx_http_request_t *r)
+{
+    ngx_http_trace_ctx_t  *ctx;
+
+    ctx = ngx_http_trace_get_ctx(r, 0);
+
+    if (ctx != NULL) {
+        return ctx->start_us;
+    }
+
+    /* rejected before the post-read phase, e.g. a bad request line */
+
+    return (int64_t) r->start_sec * 1000000 + (int64_t) r->start_msec * 1000;
 }
 
 
 static ngx_int_t
-ngx_http_trace_excluded(ngx_array_t *exclude, u_char *path, size_t len)
+ngx_http_trace_excluded(ngx_array_t *exclude, trace_str_t *path)
 {
     ngx_uint_t      i;
     trace_regex_t **re;
@@ -205,7 +258,7 @@ ngx_http_trace_excluded(ngx_array_t *exclude, u_char *path, size_t len)
     re = exclude->elts;
 
     for (i = 0; i < exclude->nelts; i++) {
-        if (trace_regex_match(re[i], path, len)) {
+        if (trace_regex_match(re[i], path->data, path->len)) {
             return 1;
         }
     }
@@ -225,7 +278,7 @@ ngx_http_trace_now_us(void)
 }
 
 
-static void
+void
 ngx_http_trace_str(trace_str_t *dst, ngx_str_t *src)
 {
     dst->data = src->data ? src->data : (u_char *) "";
@@ -233,7 +286,7 @@ ngx_http_trace_str(trace_str_t *dst, ngx_str_t *src)
 }
 
 
-static void
+void
 ngx_http_trace_value(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
     trace_str_t *dst)
 {

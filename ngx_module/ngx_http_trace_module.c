@@ -5,6 +5,7 @@
 #include "ngx_http_trace_module.h"
 
 
+static ngx_int_t ngx_http_trace_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_trace_init(ngx_conf_t *cf);
 static void *ngx_http_trace_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf);
@@ -28,6 +29,11 @@ static char *ngx_http_trace_session(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_trace_redact(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_trace_audit(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_trace_audit_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void ngx_http_trace_first_use(ngx_conf_t *cf, const char *directive);
 static void ngx_http_trace_regex_cleanup(void *data);
 static void ngx_http_trace_redactor_cleanup(void *data);
 
@@ -51,6 +57,13 @@ static ngx_command_t  ngx_http_trace_commands[] = {
     { ngx_string("trace_session_key"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_trace_session_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("trace_session_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_trace_session_zone,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -153,12 +166,47 @@ static ngx_command_t  ngx_http_trace_commands[] = {
       0,
       NULL },
 
+    { ngx_string("trace_audit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_http_trace_audit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, audit),
+      NULL },
+
+    { ngx_string("trace_audit_event"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_trace_audit_event,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("trace_audit_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_trace_audit_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, audit_header),
+      NULL },
+
+    { ngx_string("trace_audit_basic_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, audit_basic_auth),
+      NULL },
+
+    { ngx_string("trace_audit_login_session"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, login_session),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_trace_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_trace_add_variables,          /* preconfiguration */
     ngx_http_trace_init,                   /* postconfiguration */
 
     ngx_http_trace_create_main_conf,       /* create main configuration */
@@ -188,6 +236,13 @@ ngx_module_t  ngx_http_trace_module = {
 };
 
 
+static ngx_int_t
+ngx_http_trace_add_variables(ngx_conf_t *cf)
+{
+    return ngx_http_trace_form_add_variables(cf);
+}
+
+
 /* The handlers cost nothing where nothing is traced: they are not installed. */
 
 static ngx_int_t
@@ -207,6 +262,12 @@ ngx_http_trace_init(ngx_conf_t *cf)
 
     if (tmcf->trace_file == NULL) {
         return NGX_OK;
+    }
+
+    if (tmcf->audit_header_used
+        && ngx_http_trace_audit_filter_init(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
@@ -249,6 +310,7 @@ ngx_http_trace_create_main_conf(ngx_conf_t *cf)
      *     tmcf->default_request_id = NULL;
      *     tmcf->spool_dir = { 0, NULL };
      *     tmcf->status_zone = NULL;
+     *     tmcf->sessions_zone = NULL;
      *     tmcf->status_used = 0;
      *     tmcf->trace_file = NULL;
      *     tmcf->session_file = NULL;
@@ -274,8 +336,16 @@ ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (tmcf->trace_file != NULL && tmcf->conninfo.data == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"trace_db\" is not set, but \"trace on\" in %s:%ui "
-                      "needs it", tmcf->trace_file, tmcf->trace_line);
+                      "\"trace_db\" is not set, but \"%s on\" in %s:%ui "
+                      "needs it", tmcf->trace_directive, tmcf->trace_file,
+                      tmcf->trace_line);
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->sessions_zone != NULL && tmcf->session_key.data == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"trace_session_zone\" needs \"trace_session_key\": "
+                      "sessions are only kept as keyed hashes");
         return NGX_CONF_ERROR;
     }
 
@@ -382,6 +452,17 @@ ngx_http_trace_create_loc_conf(ngx_conf_t *cf)
     tlcf->session = NGX_CONF_UNSET_PTR;
     tlcf->request_id = NGX_CONF_UNSET_PTR;
     tlcf->redactor = NGX_CONF_UNSET_PTR;
+    tlcf->audit = NGX_CONF_UNSET;
+    tlcf->audit_rules = NGX_CONF_UNSET_PTR;
+    tlcf->audit_basic_auth = NGX_CONF_UNSET;
+    tlcf->login_session = NGX_CONF_UNSET_PTR;
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     tlcf->audit_header = { 0, NULL };
+     *     tlcf->session_cookie = { 0, NULL };
+     */
 
     return tlcf;
 }
@@ -408,6 +489,18 @@ ngx_http_trace_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     /* NULL means the core's built-in list of secret parameter names */
     ngx_conf_merge_ptr_value(conf->redactor, prev->redactor, NULL);
+
+    ngx_conf_merge_value(conf->audit, prev->audit, 0);
+    ngx_conf_merge_ptr_value(conf->audit_rules, prev->audit_rules, NULL);
+    ngx_conf_merge_str_value(conf->audit_header, prev->audit_header, "");
+    ngx_conf_merge_value(conf->audit_basic_auth, prev->audit_basic_auth, 1);
+    ngx_conf_merge_ptr_value(conf->login_session, prev->login_session, NULL);
+
+    /* the session cookie goes with the trace_session it was derived from */
+
+    if (conf->session == prev->session && conf->session_cookie.len == 0) {
+        conf->session_cookie = prev->session_cookie;
+    }
 
     return NGX_CONF_OK;
 }
@@ -601,21 +694,86 @@ ngx_http_trace_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_http_trace(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    char                        *rv;
-    ngx_http_trace_loc_conf_t   *tlcf = conf;
-    ngx_http_trace_main_conf_t  *tmcf;
+    char                       *rv;
+    ngx_http_trace_loc_conf_t  *tlcf = conf;
 
     rv = ngx_conf_set_flag_slot(cf, cmd, conf);
-    if (rv != NGX_CONF_OK) {
-        return rv;
+
+    if (rv == NGX_CONF_OK && tlcf->enable) {
+        ngx_http_trace_first_use(cf, "trace");
     }
+
+    return rv;
+}
+
+
+static char *
+ngx_http_trace_audit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                       *rv;
+    ngx_http_trace_loc_conf_t  *tlcf = conf;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+
+    if (rv == NGX_CONF_OK && tlcf->audit) {
+        ngx_http_trace_first_use(cf, "trace_audit");
+    }
+
+    return rv;
+}
+
+
+/* Notes where recording was first switched on, for the "no trace_db" error. */
+
+static void
+ngx_http_trace_first_use(ngx_conf_t *cf, const char *directive)
+{
+    ngx_http_trace_main_conf_t  *tmcf;
 
     tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_trace_module);
 
-    if (tlcf->enable && tmcf->trace_file == NULL) {
+    if (tmcf->trace_file == NULL) {
+        tmcf->trace_directive = directive;
         tmcf->trace_file = cf->conf_file->file.name.data;
         tmcf->trace_line = cf->conf_file->line;
     }
+}
+
+
+static char *
+ngx_http_trace_audit_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_trace_loc_conf_t *tlcf = conf;
+
+    u_char                      *p;
+    ngx_str_t                   *value;
+    ngx_http_trace_main_conf_t  *tmcf;
+
+    if (tlcf->audit_header.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid header name \"%V\" in "
+                               "\"trace_audit_header\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (value[1].len == 0) {
+        return "needs a header name";
+    }
+
+    tlcf->audit_header = value[1];
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_trace_module);
+    tmcf->audit_header_used = 1;
 
     return NGX_CONF_OK;
 }
@@ -685,12 +843,31 @@ ngx_http_trace_regex_cleanup(void *data)
 static char *
 ngx_http_trace_session(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_trace_loc_conf_t *tlcf = conf;
+
     char                        *rv;
+    ngx_str_t                   *value;
     ngx_http_trace_main_conf_t  *tmcf;
 
     rv = ngx_http_set_complex_value_slot(cf, cmd, conf);
     if (rv != NGX_CONF_OK) {
         return rv;
+    }
+
+    /*
+     * "$cookie_NAME" names the cookie a login response sets, so the login's
+     * session can be read from its Set-Cookie header.
+     */
+
+    value = cf->args->elts;
+
+    if (value[1].len > sizeof("$cookie_") - 1
+        && ngx_strncmp(value[1].data, "$cookie_", sizeof("$cookie_") - 1) == 0
+        && ngx_strlchr(value[1].data + 1, value[1].data + value[1].len, '$')
+           == NULL)
+    {
+        tlcf->session_cookie.data = value[1].data + sizeof("$cookie_") - 1;
+        tlcf->session_cookie.len = value[1].len - (sizeof("$cookie_") - 1);
     }
 
     tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_trace_module);

@@ -99,12 +99,48 @@ typedef struct {
     int                      status;
     trace_str_t              user;
     trace_str_t              session;       /* the raw token: hashed, never stored */
+    const char              *session_hash;  /* or its hash, when the shim made it */
     trace_str_t              client_addr;   /* text; not an address: stored as NULL */
     int64_t                  bytes_sent;
     trace_str_t              user_agent;
     trace_str_t              request_id;
     const trace_redactor_t  *redactor;      /* NULL: the built-in list */
 } trace_request_t;
+
+
+/* One audit event: a login, logout or failed login. */
+typedef struct {
+    int64_t                  ts_us;
+    const char              *action;        /* "login", "logout", "login_failed" */
+    const char              *source;        /* "rule", "header", "basic_auth" */
+    trace_str_t              user;
+    trace_str_t              session;       /* the raw token: hashed, never stored */
+    const char              *session_hash;  /* or its hash, when the shim made it */
+    trace_str_t              client_addr;
+    trace_str_t              method;
+    trace_str_t              path;          /* without the query */
+    int                      status;
+    trace_str_t              user_agent;
+    trace_str_t              request_id;
+} trace_audit_t;
+
+/*
+ * The audit header's grammar: "ACTION [USER]", ACTION one of login, logout,
+ * login_failed, USER percent-decoded (so that any bytes can be reported).
+ * Writes the action (a static string) and the user into user_buf (at least
+ * len bytes). Returns 0, or -1 when the value does not follow the grammar.
+ */
+TRACE_API int trace_audit_header_parse(const unsigned char *value, size_t len,
+    const char **action, unsigned char *user_buf, size_t *user_len);
+
+/*
+ * The value of field `name` in an application/x-www-form-urlencoded body,
+ * percent-decoded ('+' is a space) into out (at least body_len bytes).
+ * Returns 1 when found, 0 when not.
+ */
+TRACE_API int trace_form_field(const unsigned char *body, size_t body_len,
+    const unsigned char *name, size_t name_len, unsigned char *out,
+    size_t *out_len);
 
 
 /* Counters of one worker's exporter; written by the core, read by anyone. */
@@ -171,6 +207,10 @@ TRACE_API trace_exporter_t *trace_exporter_start(
 /* Adds a request row. 0: held; -1: dropped (counted) because memory is full. */
 TRACE_API int trace_exporter_add_request(trace_exporter_t *exp,
     const trace_request_t *req);
+
+/* Adds an audit row. 0: held; -1: dropped (counted). */
+TRACE_API int trace_exporter_add_audit(trace_exporter_t *exp,
+    const trace_audit_t *event);
 
 /* 1 when rows wait in the current batch: the shim keeps a flush timer armed. */
 TRACE_API int trace_exporter_has_pending(const trace_exporter_t *exp);

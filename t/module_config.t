@@ -153,6 +153,78 @@ http {
 }
 EOF
 
+fails_with(<<'EOF', qr/unknown audit event "signin" in "trace_audit_event": login, logout or login_failed.*nginx\.conf:9/, 'unknown audit event');
+http {
+    trace_db "dbname=trace";
+    trace_audit_event signin ^/login$;
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid regex "\^\/login\(" in "trace_audit_event".*nginx\.conf:9/, 'bad audit regex');
+http {
+    trace_db "dbname=trace";
+    trace_audit_event login ^/login( method=POST;
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid "status=6xx" in "trace_audit_event".*nginx\.conf:9/, 'bad audit status class');
+http {
+    trace_db "dbname=trace";
+    trace_audit_event login ^/login$ status=6xx;
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid "status=302,abc" in "trace_audit_event".*nginx\.conf:9/, 'bad audit status');
+http {
+    trace_db "dbname=trace";
+    trace_audit_event login ^/login$ status=302,abc;
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid "method=post" in "trace_audit_event".*nginx\.conf:9/, 'bad audit method');
+http {
+    trace_db "dbname=trace";
+    trace_audit_event login ^/login$ method=post;
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid parameter "when=now" in "trace_audit_event".*nginx\.conf:9/, 'unknown audit parameter');
+http {
+    trace_db "dbname=trace";
+    trace_audit_event login ^/login$ when=now;
+}
+EOF
+
+fails_with(<<'EOF', qr/"trace_db" is not set, but "trace_audit on" in \S+nginx\.conf:8 needs it/, 'trace_audit without trace_db');
+http {
+    trace_audit on;
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid header name "X Audit" in "trace_audit_header".*nginx\.conf:8/, 'bad audit header name');
+http {
+    trace_audit_header "X Audit";
+}
+EOF
+
+fails_with(<<'EOF', qr/"trace_session_zone" needs "trace_session_key"/, 'session zone without key');
+http {
+    trace_session_zone 1m;
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid size "1k" in "trace_session_zone".*nginx\.conf:8/, 'session zone too small');
+http {
+    trace_session_zone 1k;
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid parameter "max_size=1" in "trace_spool".*nginx\.conf:8|invalid "max_size" "1" in "trace_spool".*nginx\.conf:8/, 'bad spool size');
+http {
+    trace_spool /tmp/spool max_size=1;
+}
+EOF
+
 Trace::Test::spew($key, "0123456789abcdef0123\n", 0600);
 ($rc, $out) = $t->nginx_test(<<"EOF");
 http {
@@ -170,11 +242,21 @@ http {
     trace_session \$cookie_sessionid;
     trace_request_id \$http_x_request_id;
     trace_redact password *token* "api key";
+    trace_session_zone 1m timeout=1d;
+    trace_spool %%PREFIX%%/spool max_size=10m;
+    trace_audit on;
+    trace_audit_event login ^/accounts/login/\$ method=POST status=302 user=\$trace_form_username;
+    trace_audit_event login_failed ^/accounts/login/\$ method=POST,PUT status=200,4xx;
+    trace_audit_event logout ^/logout;
+    trace_audit_header X-Trace-Audit;
+    trace_audit_basic_auth off;
+    trace_audit_login_session \$upstream_cookie_sessionid;
     server {
         listen 127.0.0.1:%%PORT%%;
         trace_exclude ^/static/ \\.ico\$;
         trace_exclude ^/health\$;
         location /a/ { trace_redact off; }
+        location = /status { trace_status; }
     }
 }
 EOF

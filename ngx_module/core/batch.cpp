@@ -1,14 +1,6 @@
 #include "batch.hpp"
 
-#include "request_row.hpp"
-
-namespace {
-
-constexpr const char *audit_columns =
-    "ts, host, action, user_name, session, client_addr, method, path, status, source, "
-    "user_agent, request_id";
-
-}  // namespace
+#include "row_encoder.hpp"
 
 namespace trace {
 

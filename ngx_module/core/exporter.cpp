@@ -50,7 +50,9 @@ Exporter::Exporter(const ExporterConfig &config)
     if (wake_fd_ < 0 || log_.notify_fd() < 0) {
         throw std::system_error(errno, std::generic_category(), "eventfd");
     }
-    current_.rows.reserve(config_.batch_size + 4096);
+    for (Batch &b : current_) {
+        b.rows.reserve(config_.batch_size + 4096);
+    }
     link_ = std::make_unique<PgLink>(config_.conninfo, hard_deadline_, wake_fd_);
     sender_ = std::make_unique<Sender>(
         *link_, config_.host, config_.db_timeout, stats_,
@@ -90,23 +92,34 @@ Exporter::~Exporter() {
 
 // --- the worker's thread ----------------------------------------------------------
 
-bool Exporter::add_request(const trace_request_t &req) {
-    std::size_t before = current_.rows.size();
-    encoder_.append(current_.rows, req);
-    std::size_t row_bytes = current_.rows.size() - before;
-    if (queued_bytes_.load(std::memory_order_relaxed) + current_.rows.size() >
-        config_.buffer_size) {
-        current_.rows.resize(before);
+template <typename Encode>
+bool Exporter::add(Table table, Encode encode) {
+    Batch &current = current_[table == Table::audit ? 1 : 0];
+    std::size_t before = current.rows.size();
+    encode(current.rows);
+    std::size_t row_bytes = current.rows.size() - before;
+    std::size_t held = queued_bytes_.load(std::memory_order_relaxed) + current_[0].rows.size() +
+                       current_[1].rows.size();
+    if (held > config_.buffer_size) {
+        current.rows.resize(before);
         note_dropped(1);
         return false;
     }
-    ++current_.row_count;
+    ++current.row_count;
     stat_add(stats_.queued_rows, 1);
     stat_add(stats_.queued_bytes, row_bytes);
-    if (current_.rows.size() >= config_.batch_size) {
-        seal();
+    if (current.rows.size() >= config_.batch_size) {
+        seal(current);
     }
     return true;
+}
+
+bool Exporter::add_request(const trace_request_t &req) {
+    return add(Table::requests, [&](std::string &out) { encoder_.append_request(out, req); });
+}
+
+bool Exporter::add_audit(const trace_audit_t &event) {
+    return add(Table::audit, [&](std::string &out) { encoder_.append_audit(out, event); });
 }
 
 void Exporter::note_dropped(std::size_t rows) {
@@ -122,25 +135,28 @@ void Exporter::note_dropped(std::size_t rows) {
     }
 }
 
-void Exporter::seal() {
-    if (current_.row_count == 0) {
+void Exporter::seal(Batch &batch) {
+    if (batch.row_count == 0) {
         return;
     }
-    current_.table = Table::requests;
-    current_.id = hex64(instance_) + "-" + std::to_string(next_sequence_++);
-    std::size_t bytes = current_.rows.size();
+    batch.table = &batch == &current_[1] ? Table::audit : Table::requests;
+    batch.id = hex64(instance_) + "-" + std::to_string(next_sequence_++);
+    std::size_t bytes = batch.rows.size();
     Batch next;
     next.rows.reserve(config_.batch_size + 4096);
     {
         std::lock_guard<std::mutex> lock(mu_);
-        queue_.push_back(std::move(current_));
+        queue_.push_back(std::move(batch));
         queued_bytes_.fetch_add(bytes, std::memory_order_relaxed);
     }
-    current_ = std::move(next);
+    batch = std::move(next);
     wake();
 }
 
-void Exporter::flush() { seal(); }
+void Exporter::flush() {
+    seal(current_[0]);
+    seal(current_[1]);
+}
 
 void Exporter::wake() {
     std::uint64_t one = 1;
@@ -149,7 +165,7 @@ void Exporter::wake() {
 }
 
 bool Exporter::stop(Millis drain) {
-    seal();
+    flush();
     Clock::time_point until = Clock::now() + drain;
     hard_deadline_.store(to_count(until), std::memory_order_release);
     {

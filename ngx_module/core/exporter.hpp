@@ -14,7 +14,7 @@
 #include "deadline.hpp"
 #include "log_sink.hpp"
 #include "pg_link.hpp"
-#include "request_row.hpp"
+#include "row_encoder.hpp"
 #include "sender.hpp"
 #include "spool.hpp"
 #include "trace_core.h"
@@ -54,7 +54,10 @@ public:
 
     // --- the worker's thread ---
     bool add_request(const trace_request_t &req);
-    bool has_pending() const { return current_.row_count != 0; }
+    bool add_audit(const trace_audit_t &event);
+    bool has_pending() const {
+        return current_[0].row_count != 0 || current_[1].row_count != 0;
+    }
     void flush();
     int notify_fd() const { return log_.notify_fd(); }
     void drain_log() { log_.drain(); }
@@ -66,7 +69,8 @@ public:
 
 private:
     // The worker's side.
-    void seal();
+    template <typename Encode> bool add(Table table, Encode encode);
+    void seal(Batch &batch);
     void wake();
     void note_dropped(std::size_t rows);
 
@@ -91,10 +95,10 @@ private:
     trace_stats_t own_stats_{};
     trace_stats_t &stats_;
     LogSink log_;
-    RequestRowEncoder encoder_;
+    RowEncoder encoder_;
 
-    // Owned by the worker's thread.
-    Batch current_;
+    // Owned by the worker's thread: the batch being filled, per table.
+    Batch current_[2];
     std::uint64_t instance_ = 0;
     std::uint64_t next_sequence_ = 1;
     RateLimit drop_warning_{Millis(1000)};

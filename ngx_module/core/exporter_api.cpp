@@ -55,6 +55,14 @@ extern "C" int trace_exporter_add_request(trace_exporter_t *exp, const trace_req
     }
 }
 
+extern "C" int trace_exporter_add_audit(trace_exporter_t *exp, const trace_audit_t *event) {
+    try {
+        return exp->exporter.add_audit(*event) ? 0 : -1;
+    } catch (const std::exception &) {
+        return -1;
+    }
+}
+
 extern "C" int trace_exporter_has_pending(const trace_exporter_t *exp) {
     return exp->exporter.has_pending() ? 1 : 0;
 }

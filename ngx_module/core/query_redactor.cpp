@@ -1,5 +1,9 @@
 #include "query_redactor.hpp"
 
+#include "errbuf.hpp"
+#include "percent.hpp"
+#include "trace_core.h"
+
 #include <algorithm>
 
 namespace trace {
@@ -39,36 +43,13 @@ bool glob_match(std::string_view pattern, std::string_view text) {
 
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = static_cast<char>(c | 0x20);
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
 char fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c; }
 
 }  // namespace
 
 std::string decode_name(std::string_view raw) {
-    std::string out;
-    out.reserve(raw.size());
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-        char c = raw[i];
-        if (c == '+') {
-            out += ' ';
-        } else if (c == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
-                   hex_value(raw[i + 2]) >= 0) {
-            out += fold(static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2])));
-            i += 2;
-        } else {
-            out += fold(c);
-        }
-    }
+    std::string out = percent_decode(raw, true);
+    std::transform(out.begin(), out.end(), out.begin(), fold);
     return out;
 }
 
@@ -122,3 +103,31 @@ std::string QueryRedactor::redact(std::string_view query) const {
 }
 
 }  // namespace trace
+
+// --- C API: redactors ----------------------------------------------------------
+
+// The C handle is the C++ object itself.
+struct trace_redactor_s : trace::QueryRedactor {
+    using trace::QueryRedactor::QueryRedactor;
+};
+
+extern "C" trace_redactor_t *trace_redactor_create(const trace_str_t *names, size_t n, char *err,
+                                                   size_t errlen) {
+    try {
+        if (names == nullptr) {
+            return new trace_redactor_s(trace::default_redacted_names());
+        }
+        std::vector<std::string> patterns;
+        for (size_t i = 0; i < n; ++i) {
+            patterns.emplace_back(reinterpret_cast<const char *>(names[i].data), names[i].len);
+        }
+        return new trace_redactor_s(std::move(patterns));
+    } catch (const std::exception &e) {
+        trace::write_error(err, errlen, e.what());
+        return nullptr;
+    }
+}
+
+extern "C" void trace_redactor_free(trace_redactor_t *redactor) { delete redactor; }
+
+const trace::QueryRedactor *trace::as_redactor(const trace_redactor_t *r) { return r; }

@@ -6,6 +6,8 @@
 #ifndef TRACE_CORE_QUERY_REDACTOR_HPP
 #define TRACE_CORE_QUERY_REDACTOR_HPP
 
+#include "trace_core.h"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,9 @@ public:
 private:
     std::vector<std::string> patterns_;
 };
+
+// The object behind the C API's handle.
+const QueryRedactor *as_redactor(const trace_redactor_t *redactor);
 
 // The names redacted when trace_redact is not set.
 const std::vector<std::string> &default_redacted_names();

@@ -1,20 +1,13 @@
-#include "request_row.hpp"
+#include "row_encoder.hpp"
 
 #include "copy_text.hpp"
-
-#include "errbuf.hpp"
 
 #include <arpa/inet.h>
 #include <cstring>
 
-// The C handle is the C++ object itself.
-struct trace_redactor_s : trace::QueryRedactor {
-    using trace::QueryRedactor::QueryRedactor;
-};
-
 namespace trace {
 
-RequestRowEncoder::RequestRowEncoder(std::string host, std::string session_key)
+RowEncoder::RowEncoder(std::string host, std::string session_key)
     : session_key_(std::move(session_key)), default_redactor_(default_redacted_names()) {
     append_copy_text(host_field_, host);
 }
@@ -48,7 +41,31 @@ void append_optional_text(std::string &out, const trace_str_t &s,
 
 }  // namespace
 
-void RequestRowEncoder::append(std::string &out, const trace_request_t &req) const {
+void RowEncoder::append_user(std::string &out, const trace_str_t &user) const {
+    if (user.data == nullptr || user.len == 0) {
+        append_copy_null(out);
+    } else {
+        append_copy_text(out, view(user), indexed_text_limit);
+    }
+}
+
+void RowEncoder::append_session(std::string &out, const trace_str_t &token,
+                                const char *hash) const {
+    if (hash != nullptr) {
+        out.append(hash, TRACE_SESSION_HASH_LEN);
+        return;
+    }
+    if (token.data == nullptr || token.len == 0 || session_key_.empty()) {
+        append_copy_null(out);
+        return;
+    }
+    char computed[TRACE_SESSION_HASH_LEN];
+    trace_session_hash(reinterpret_cast<const unsigned char *>(session_key_.data()),
+                       session_key_.size(), token.data, token.len, computed);
+    out.append(computed, sizeof(computed));
+}
+
+void RowEncoder::append_request(std::string &out, const trace_request_t &req) const {
     append_copy_timestamp(out, req.start_us);
     out += '\t';
     out += host_field_;
@@ -73,7 +90,7 @@ void RequestRowEncoder::append(std::string &out, const trace_request_t &req) con
         } else {
             std::string redacted;
             const QueryRedactor *redactor =
-                req.redactor ? static_cast<const QueryRedactor *>(req.redactor) : &default_redactor_;
+                req.redactor ? as_redactor(req.redactor) : &default_redactor_;
             redactor->redact_into(redacted, uri.substr(q + 1));
             append_copy_text(out, redacted);
         }
@@ -84,24 +101,10 @@ void RequestRowEncoder::append(std::string &out, const trace_request_t &req) con
     out += '\t';
     append_copy_seconds(out, req.duration_us);
     out += '\t';
-
-    if (req.user.data == nullptr || req.user.len == 0) {
-        append_copy_null(out);
-    } else {
-        append_copy_text(out, view(req.user), indexed_text_limit);
-    }
+    append_user(out, req.user);
     out += '\t';
-
-    if (req.session.data == nullptr || req.session.len == 0 || session_key_.empty()) {
-        append_copy_null(out);
-    } else {
-        char hash[TRACE_SESSION_HASH_LEN];
-        trace_session_hash(reinterpret_cast<const unsigned char *>(session_key_.data()),
-                           session_key_.size(), req.session.data, req.session.len, hash);
-        out.append(hash, sizeof(hash));
-    }
+    append_session(out, req.session, req.session_hash);
     out += '\t';
-
     append_copy_inet(out, view(req.client_addr));
     out += '\t';
     append_copy_int(out, req.bytes_sent);
@@ -116,26 +119,35 @@ void RequestRowEncoder::append(std::string &out, const trace_request_t &req) con
     out += '\n';
 }
 
-}  // namespace trace
-
-// --- C API: redactors ----------------------------------------------------------
-
-
-extern "C" trace_redactor_t *trace_redactor_create(const trace_str_t *names, size_t n, char *err,
-                                                   size_t errlen) {
-    try {
-        if (names == nullptr) {
-            return new trace_redactor_s(trace::default_redacted_names());
-        }
-        std::vector<std::string> patterns;
-        for (size_t i = 0; i < n; ++i) {
-            patterns.emplace_back(trace::view(names[i]));
-        }
-        return new trace_redactor_s(std::move(patterns));
-    } catch (const std::exception &e) {
-        trace::write_error(err, errlen, e.what());
-        return nullptr;
+void RowEncoder::append_audit(std::string &out, const trace_audit_t &event) const {
+    append_copy_timestamp(out, event.ts_us);
+    out += '\t';
+    out += host_field_;
+    out += '\t';
+    append_copy_text(out, event.action ? event.action : "");
+    out += '\t';
+    append_user(out, event.user);
+    out += '\t';
+    append_session(out, event.session, event.session_hash);
+    out += '\t';
+    append_copy_inet(out, view(event.client_addr));
+    out += '\t';
+    append_optional_text(out, event.method);
+    out += '\t';
+    append_optional_text(out, event.path);
+    out += '\t';
+    append_copy_int(out, event.status);
+    out += '\t';
+    append_copy_text(out, event.source ? event.source : "");
+    out += '\t';
+    append_optional_text(out, event.user_agent);
+    out += '\t';
+    if (event.request_id.data == nullptr || event.request_id.len == 0) {
+        append_copy_null(out);
+    } else {
+        append_copy_text(out, view(event.request_id), indexed_text_limit);
     }
+    out += '\n';
 }
 
-extern "C" void trace_redactor_free(trace_redactor_t *redactor) { delete redactor; }
+}  // namespace trace

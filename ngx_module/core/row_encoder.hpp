@@ -1,7 +1,8 @@
-// Turning a request as nginx saw it into one row of COPY text for trace.requests.
+// Turning what nginx saw into rows of COPY text: requests for trace.requests,
+// events for trace.audit.
 
-#ifndef TRACE_CORE_REQUEST_ROW_HPP
-#define TRACE_CORE_REQUEST_ROW_HPP
+#ifndef TRACE_CORE_ROW_ENCODER_HPP
+#define TRACE_CORE_ROW_ENCODER_HPP
 
 #include "query_redactor.hpp"
 #include "trace_core.h"
@@ -11,23 +12,30 @@
 
 namespace trace {
 
-// The column list the rows are encoded for, in order.
+// The column lists the rows are encoded for, in order.
 inline constexpr const char *request_columns =
     "ts, host, server_name, method, path, query, status, duration, user_name, session, "
     "client_addr, bytes_sent, user_agent, request_id";
+inline constexpr const char *audit_columns =
+    "ts, host, action, user_name, session, client_addr, method, path, status, source, "
+    "user_agent, request_id";
 
 // Indexed text columns are cut at this many input bytes, so that even a value
 // made of escaped bytes stays under what a btree index entry can hold.
 inline constexpr std::size_t indexed_text_limit = 512;
 
-class RequestRowEncoder {
+class RowEncoder {
 public:
-    RequestRowEncoder(std::string host, std::string session_key);
+    RowEncoder(std::string host, std::string session_key);
 
-    // Appends one row, ending in '\n'.
-    void append(std::string &out, const trace_request_t &req) const;
+    // Each appends one row, ending in '\n'.
+    void append_request(std::string &out, const trace_request_t &req) const;
+    void append_audit(std::string &out, const trace_audit_t &event) const;
 
 private:
+    void append_user(std::string &out, const trace_str_t &user) const;
+    void append_session(std::string &out, const trace_str_t &token, const char *hash) const;
+
     std::string host_field_;      // already encoded
     std::string session_key_;
     QueryRedactor default_redactor_;
