@@ -100,6 +100,7 @@ http {
     trace_session_key $VAR/session.key;
     trace_flush_interval 500ms;
     trace_spool $VAR/nginx/spool;
+    trace_session_zone 1m;
 
     server {
         listen 127.0.0.1:$HTTP_PORT;
@@ -107,6 +108,7 @@ http {
 
         trace on;
         trace_session \$cookie_demo_session;
+        trace_audit on;                 # wrong basic-auth passwords are login_failed
 
         location = /trace_status {
             trace_status;
@@ -134,12 +136,14 @@ Send requests:
   curl -u demo:demo http://127.0.0.1:$HTTP_PORT/private/    recorded as user "demo"
   curl -u demo:demo -b demo_session=s3cr3t 'http://127.0.0.1:$HTTP_PORT/private/?q=1&password=x'
                                     the session is stored as a hash, the password redacted
+  curl -u demo:wrong http://127.0.0.1:$HTTP_PORT/private/   a failed login in trace.audit
 
 The module's counters:
   curl http://127.0.0.1:$HTTP_PORT/trace_status
 
 See the records:
   psql "$ADMIN_DB" -c 'TABLE trace.requests ORDER BY id DESC LIMIT 10'
+  psql "$ADMIN_DB" -c 'TABLE trace.audit ORDER BY id DESC LIMIT 10'
   $BUILD/trace-ctl -c var/trace.toml migrate --status
 
 Logs: var/nginx/logs/error.log. Ctrl-C stops nginx and PostgreSQL.

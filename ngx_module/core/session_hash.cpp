@@ -12,6 +12,7 @@
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 extern "C" int trace_session_key_read(const char *path, unsigned char *key, size_t keysize,
                                       char *err, size_t errlen) {
@@ -75,13 +76,92 @@ extern "C" int trace_session_key_read(const char *path, unsigned char *key, size
     return static_cast<int>(len);
 }
 
+namespace {
+
+// HMAC-SHA256 with the key's inner and outer hash states computed once: a
+// one-shot HMAC() sets up its context on every call, several times slower,
+// and this runs for every request that has a session. One key per process is
+// the common case, so one cached key per thread is enough.
+class KeyedHasher {
+public:
+    KeyedHasher() : inner_(EVP_MD_CTX_new()), outer_(EVP_MD_CTX_new()), work_(EVP_MD_CTX_new()) {}
+    ~KeyedHasher() {
+        EVP_MD_CTX_free(inner_);
+        EVP_MD_CTX_free(outer_);
+        EVP_MD_CTX_free(work_);
+        OPENSSL_cleanse(key_.data(), key_.size());
+    }
+    KeyedHasher(const KeyedHasher &) = delete;
+    KeyedHasher &operator=(const KeyedHasher &) = delete;
+
+    // false when OpenSSL could not do it (the caller falls back to HMAC()).
+    bool mac(const unsigned char *key, size_t keylen, const unsigned char *data, size_t len,
+             unsigned char out[32]) {
+        if (!inner_ || !outer_ || !work_) {
+            return false;
+        }
+        if (!ready_ || key_.size() != keylen || std::memcmp(key_.data(), key, keylen) != 0) {
+            ready_ = setup(key, keylen);
+            if (!ready_) {
+                return false;
+            }
+        }
+        unsigned char inner_hash[32];
+        unsigned int n = 0;
+        return EVP_MD_CTX_copy_ex(work_, inner_) == 1 && EVP_DigestUpdate(work_, data, len) == 1 &&
+               EVP_DigestFinal_ex(work_, inner_hash, &n) == 1 &&
+               EVP_MD_CTX_copy_ex(work_, outer_) == 1 &&
+               EVP_DigestUpdate(work_, inner_hash, sizeof(inner_hash)) == 1 &&
+               EVP_DigestFinal_ex(work_, out, &n) == 1;
+    }
+
+private:
+    bool setup(const unsigned char *key, size_t keylen) {
+        constexpr size_t block = 64;  // SHA-256's block size
+        unsigned char k[block] = {0};
+        if (keylen > block) {
+            unsigned int n = 0;
+            if (EVP_Digest(key, keylen, k, &n, EVP_sha256(), nullptr) != 1) {
+                return false;
+            }
+        } else {
+            std::memcpy(k, key, keylen);
+        }
+        unsigned char ipad[block], opad[block];
+        for (size_t i = 0; i < block; ++i) {
+            ipad[i] = static_cast<unsigned char>(k[i] ^ 0x36);
+            opad[i] = static_cast<unsigned char>(k[i] ^ 0x5c);
+        }
+        bool ok = EVP_DigestInit_ex(inner_, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(inner_, ipad, block) == 1 &&
+                  EVP_DigestInit_ex(outer_, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(outer_, opad, block) == 1;
+        OPENSSL_cleanse(k, sizeof(k));
+        OPENSSL_cleanse(ipad, sizeof(ipad));
+        OPENSSL_cleanse(opad, sizeof(opad));
+        key_.assign(key, key + keylen);
+        return ok;
+    }
+
+    EVP_MD_CTX *inner_;
+    EVP_MD_CTX *outer_;
+    EVP_MD_CTX *work_;
+    std::vector<unsigned char> key_;
+    bool ready_ = false;
+};
+
+}  // namespace
+
 extern "C" void trace_session_hash(const unsigned char *key, size_t keylen,
                                    const unsigned char *token, size_t tokenlen, char *out) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_len = 0;
     static const unsigned char empty = 0;
-    HMAC(EVP_sha256(), key, static_cast<int>(keylen), tokenlen ? token : &empty, tokenlen,
-         digest, &digest_len);
+    const unsigned char *data = tokenlen ? token : &empty;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    thread_local KeyedHasher hasher;
+    if (!hasher.mac(key, keylen, data, tokenlen, digest)) {
+        unsigned int digest_len = 0;
+        HMAC(EVP_sha256(), key, static_cast<int>(keylen), data, tokenlen, digest, &digest_len);
+    }
     static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < TRACE_SESSION_HASH_LEN / 2; ++i) {
         out[2 * i] = hex[digest[i] >> 4];

@@ -1,6 +1,7 @@
 #include "trace_core.h"
 
 #include <gtest/gtest.h>
+#include <openssl/hmac.h>
 
 #include <cstdio>
 #include <string>
@@ -61,4 +62,34 @@ TEST(SessionHash, KeyFileIsTrimmedAndChecked) {
     unlink(good.c_str());
     unlink(shorty.c_str());
     unlink(open.c_str());
+}
+
+TEST(SessionHash, MatchesOpenSslHmacForAnyKeyAndToken) {
+    // The cached inner/outer states must give exactly HMAC(): keys shorter
+    // and longer than the block, switching keys, empty tokens.
+    unsigned int seed = 42;
+    for (int round = 0; round < 500; ++round) {
+        std::string key(1 + rand_r(&seed) % 200, '\0');
+        std::string token(rand_r(&seed) % 100, '\0');
+        for (auto &c : key) c = static_cast<char>(rand_r(&seed));
+        for (auto &c : token) c = static_cast<char>(rand_r(&seed));
+        unsigned char digest[64];
+        unsigned int n = 0;
+        HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char *>(token.data()), token.size(), digest, &n);
+        static const char hex[] = "0123456789abcdef";
+        std::string want;
+        for (int i = 0; i < 16; ++i) {
+            want += hex[digest[i] >> 4];
+            want += hex[digest[i] & 0xf];
+        }
+        EXPECT_EQ(hash(key, token), want) << "round " << round;
+        EXPECT_EQ(hash(key, token), want) << "round " << round << " (cached key)";
+    }
+}
+
+TEST(SessionHash, Rfc4231LongKey) {
+    // Test case 6: a 131-byte key, longer than SHA-256's block.
+    EXPECT_EQ(hash(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"),
+              "60e431591ee0b67f0d8a26aacbf5b77f");
 }
