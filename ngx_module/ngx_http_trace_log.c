@@ -161,7 +161,10 @@ ngx_http_trace_record_request(ngx_http_request_t *r,
 
     } else {
         cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-        ngx_http_trace_str(&rec.server_name, &cscf->server_name);
+
+        if (cscf->server_name.len) {
+            ngx_http_trace_str(&rec.server_name, &cscf->server_name);
+        }
     }
 
     if (r->method_name.len) {

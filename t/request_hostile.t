@@ -23,6 +23,12 @@ http {
         location / { return 200 "ok\n"; }
         location /anon/ { trace_only_authenticated off; return 200 "ok\n"; }
     }
+    server {
+        listen 127.0.0.1:%%PORT_RAW%%;
+        trace on;
+        trace_only_authenticated off;
+        location / { return 200 "ok\n"; }
+    }
 }
 EOF
 
@@ -106,5 +112,25 @@ is($bytes->('path', q{path LIKE '/anon/caf%'}), "/anon/caf\\xe9/\xe2\x82\xac", '
 is($bytes->('query', q{path LIKE '/anon/caf%'}), "q=\\xff", 'invalid byte in the query escaped');
 is($bytes->('path', q{path LIKE '/anon/quote%'}), q{/anon/quote"and'back\\slash}, 'quotes and backslashes kept');
 is($bytes->('user_name', q{path = '/u/long'}), ('L' x 512) . "\xe2\x80\xa6", 'a user name longer than 512 bytes is cut, visibly');
+
+# Requests nginx refuses before it knows a method or a path are still one
+# row each, with what is known, and cost the batch nothing.
+$pg->sql('TRUNCATE trace.requests');
+my @garbage = (
+    "GET /\x00x HTTP/1.0\r\n\r\n",
+    "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+    "GET / HTTP/1.0\r\nHost: a\x00b\r\n\r\n",
+    "GARBAGE\r\n\r\n",
+    "GET / HTTP/9.9\r\n\r\n",
+    "GET /" . ('x' x 20000) . " HTTP/1.0\r\n\r\n",
+    "GET /anon/ok HTTP/1.0\r\nAuthorization: Basic !!!\r\nUser-Agent: \xff\xfe\r\n\r\n",
+);
+my @statuses = map { Trace::Test::http_request($t->port('raw'), $_, timeout => 5)->{status} } @garbage;
+is_deeply(\@statuses, [ 400, 400, 400, 400, 505, 414, 200 ], 'refused requests are answered as nginx answers them');
+ok($t->wait_for(sub { $pg->value('SELECT count(*) FROM trace.requests') >= 7 }, 10), 'rows arrived');
+my $g = $pg->sql(q{SELECT status, method IS NULL, path IS NULL FROM trace.requests ORDER BY id});
+is_deeply([ map { $_->[0] } @$g ], [ 400, 400, 400, 400, 505, 414, 200 ],
+    'one row per refused request too')
+    or diag explain $g;
 
 $t->done;
