@@ -70,4 +70,27 @@ is($stored + $dropped, 3000, 'read-only: every request is either stored or count
 like(Trace::Test::slurp($t->error_log), qr/\[warn\].*cannot create spool file .*Permission denied/,
     'read-only: the error log says why');
 
+# --- a real full disk: the spool on a 512 KB file system, max_size far above it ------
+my $small = $t->base . '/small-fs';
+my $mounted;
+END { system('umount', $small) if $mounted }   # also when the test dies
+SKIP: {
+    mkdir $small;
+    skip 'mounting a tmpfs needs root', 4
+        unless $> == 0 && system("mount -t tmpfs -o size=512k tmpfs $small 2>/dev/null") == 0;
+    $mounted = 1;
+    chmod 0755, $small;
+    $t->stop_nginx;
+    (my $disk_conf = $conf) =~ s{%%PREFIX%%/spool max_size=1m}{$small/spool max_size=1g};
+    $t->nginx($disk_conf);
+    ($dropped, $stored) = run_outage('disk', 12000);
+    $t->stop_nginx;
+    system('umount', $small) == 0 and $mounted = 0;
+    ok($dropped > 0, "full disk: rows were dropped and counted ($dropped)");
+    ok($stored > 0, "full disk: what the disk held arrived ($stored)");
+    is($stored + $dropped, 12000, 'full disk: every request is either stored or counted as dropped');
+    like(Trace::Test::slurp($t->error_log), qr/\[warn\].*cannot write spool file .*No space left on device/,
+        'full disk: the error log says why');
+}
+
 $t->done;
