@@ -47,6 +47,12 @@ http {
 
         location / { proxy_pass http://app; }
 
+        location /big/ {
+            client_body_buffer_size 1k;
+            trace_audit_event login ^/big/accounts/login/\$ method=POST status=302 user=\$trace_form_username;
+            proxy_pass http://app/;
+        }
+
         location /members/ {
             trace_only_authenticated on;
             proxy_pass http://app/page;
@@ -144,6 +150,15 @@ is($pg->value(q{SELECT count(*) FROM trace.audit WHERE session LIKE '%' || $1 ||
     'the raw session token is stored nowhere');
 is($pg->value(q{SELECT count(*) FROM trace.requests WHERE query LIKE '%wonderland%'}), 0,
     'the password never reaches the database');
+
+# --- a form body nginx did not keep in memory -----------------------------------------
+$pg->sql('TRUNCATE trace.audit');
+my $pad = 'x' x 4096;
+$r = post_form('/big/accounts/login/', "username=alice&password=wonderland&pad=$pad");
+is($r->{status}, 302, 'a login whose body went to a temporary file still works: nothing was changed');
+ok(wait_audit(1), 'its login event arrived');
+is_deeply($pg->sql('SELECT action, user_name FROM trace.audit'), [ [ 'login', undef ] ],
+    '$trace_form_username is empty when the body is not in memory');
 
 # --- the audit header ---------------------------------------------------------------
 $pg->sql('TRUNCATE trace.audit');
