@@ -18,8 +18,8 @@ std::pair<Batch, Batch> Batch::split() const {
     for (std::uint32_t i = 0; i < left_rows; ++i) {
         cut = rows.find('\n', cut) + 1;
     }
-    Batch left{table, id + ".0", rows.substr(0, cut), left_rows};
-    Batch right{table, id + ".1", rows.substr(cut), row_count - left_rows};
+    Batch left{table, id + ".0", host, rows.substr(0, cut), left_rows};
+    Batch right{table, id + ".1", host, rows.substr(cut), row_count - left_rows};
     return {std::move(left), std::move(right)};
 }
 

@@ -18,6 +18,7 @@ const char *table_columns(Table t);      // the COPY column list
 struct Batch {
     Table table = Table::requests;
     std::string id;           // "<instance hex>-<sequence>", ".0"/".1" per split
+    std::string host;         // trace_host when it was made: the ledger's key
     std::string rows;         // COPY text; every row ends in '\n'
     std::uint32_t row_count = 0;
 

@@ -55,7 +55,7 @@ Exporter::Exporter(const ExporterConfig &config)
     }
     link_ = std::make_unique<PgLink>(config_.conninfo, hard_deadline_, wake_fd_);
     sender_ = std::make_unique<Sender>(
-        *link_, config_.host, config_.db_timeout, stats_,
+        *link_, config_.db_timeout, stats_,
         [this](int level, const std::string &m) { notice(level, m); });
     link_->set_tick([this] { spill_under_pressure(); });
     if (!config_.spool_dir.empty()) {
@@ -141,6 +141,7 @@ void Exporter::seal(Batch &batch) {
     }
     batch.table = &batch == &current_[1] ? Table::audit : Table::requests;
     batch.id = hex64(instance_) + "-" + std::to_string(next_sequence_++);
+    batch.host = config_.host;
     std::size_t bytes = batch.rows.size();
     Batch next;
     next.rows.reserve(config_.batch_size + 4096);

@@ -4,14 +4,12 @@
 
 namespace trace {
 
-Sender::Sender(PgLink &link, std::string host, Millis timeout, trace_stats_t &stats,
-               Notice notice)
-    : link_(link), host_(std::move(host)), timeout_(timeout), stats_(stats),
-      notice_(std::move(notice)) {}
+Sender::Sender(PgLink &link, Millis timeout, trace_stats_t &stats, Notice notice)
+    : link_(link), timeout_(timeout), stats_(stats), notice_(std::move(notice)) {}
 
 std::string Sender::ledger_insert(const Batch &b) const {
     return "INSERT INTO trace.batches (host, batch_id, row_count) VALUES (" +
-           link_.literal(host_) + ", " + link_.literal(b.id) + ", " +
+           link_.literal(b.host) + ", " + link_.literal(b.id) + ", " +
            std::to_string(b.row_count) + ")";
 }
 
@@ -52,7 +50,7 @@ Delivery Sender::reject(const Batch &row, const std::string &reason) {
     std::string sql = ledger_insert(row) +
                       "; INSERT INTO trace.rejected (host, batch_id, table_name, row_text, error) "
                       "VALUES (" +
-                      link_.literal(host_) + ", " + link_.literal(row.id) + ", " +
+                      link_.literal(row.host) + ", " + link_.literal(row.id) + ", " +
                       link_.literal(table_name(row.table)) + ", " + link_.literal(text) + ", " +
                       link_.literal(reason) + ")";
     TxResult r = link_.run(sql, {}, timeout_);

@@ -24,7 +24,7 @@ class Sender {
 public:
     using Notice = std::function<void(int level, const std::string &)>;
 
-    Sender(PgLink &link, std::string host, Millis timeout, trace_stats_t &stats, Notice notice);
+    Sender(PgLink &link, Millis timeout, trace_stats_t &stats, Notice notice);
 
     Delivery deliver(const Batch &batch);
 
@@ -33,7 +33,6 @@ private:
     std::string ledger_insert(const Batch &b) const;
 
     PgLink &link_;
-    std::string host_;
     Millis timeout_;
     trace_stats_t &stats_;
     Notice notice_;

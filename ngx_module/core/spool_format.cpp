@@ -19,7 +19,8 @@ std::uint32_t get32(const char *p) {
     return u(0) | (u(1) << 8) | (u(2) << 16) | (u(3) << 24);
 }
 
-std::uint32_t record_crc(std::string_view fields, std::string_view id, std::string_view rows) {
+std::uint32_t record_crc(std::string_view fields, std::string_view id, std::string_view host,
+                         std::string_view rows) {
     uLong crc = crc32(0L, Z_NULL, 0);
     auto add = [&crc](std::string_view s) {
         // zlib takes uInt lengths; rows are bounded far below 4 GB.
@@ -27,6 +28,7 @@ std::uint32_t record_crc(std::string_view fields, std::string_view id, std::stri
     };
     add(fields);
     add(id);
+    add(host);
     add(rows);
     return static_cast<std::uint32_t>(crc);
 }
@@ -34,16 +36,19 @@ std::uint32_t record_crc(std::string_view fields, std::string_view id, std::stri
 }  // namespace
 
 void encode_spool_record(std::string &out, const Batch &batch) {
+    std::string_view host = std::string_view(batch.host).substr(0, spool_max_host);
     std::string fields;
     fields += static_cast<char>(batch.table);
-    fields.append(3, '\0');
+    fields += static_cast<char>(host.size());
+    fields.append(2, '\0');
     put32(fields, batch.row_count);
     put32(fields, static_cast<std::uint32_t>(batch.id.size()));
     put32(fields, static_cast<std::uint32_t>(batch.rows.size()));
     put32(out, record_magic);
     out += fields;
-    put32(out, record_crc(fields, batch.id, batch.rows));
+    put32(out, record_crc(fields, batch.id, host, batch.rows));
     out += batch.id;
+    out += host;
     out += batch.rows;
 }
 
@@ -51,12 +56,13 @@ std::size_t spool_record_length(std::string_view header) {
     if (header.size() < spool_record_header || get32(header.data()) != record_magic) {
         return 0;
     }
+    std::size_t host_len = static_cast<unsigned char>(header[5]);
     std::uint32_t id_len = get32(header.data() + 12);
     std::uint32_t rows_len = get32(header.data() + 16);
     if (id_len == 0 || id_len > spool_max_id || rows_len > spool_max_rows) {
         return 0;
     }
-    return spool_record_header + id_len + rows_len;
+    return spool_record_header + id_len + host_len + rows_len;
 }
 
 SpoolRead decode_spool_record(std::string_view data, Batch &batch, std::size_t &used) {
@@ -70,18 +76,20 @@ SpoolRead decode_spool_record(std::string_view data, Batch &batch, std::size_t &
     unsigned char table = static_cast<unsigned char>(data[4]);
     if ((table != static_cast<unsigned char>(Table::requests) &&
          table != static_cast<unsigned char>(Table::audit)) ||
-        data[5] != 0 || data[6] != 0 || data[7] != 0) {
+        data[6] != 0 || data[7] != 0) {
         return SpoolRead::corrupt;
     }
     if (data.size() < length) {
         return SpoolRead::incomplete;
     }
     std::uint32_t id_len = get32(data.data() + 12);
+    std::size_t host_len = static_cast<unsigned char>(data[5]);
     std::string_view fields = data.substr(4, 16);
     std::string_view id = data.substr(spool_record_header, id_len);
-    std::string_view rows = data.substr(spool_record_header + id_len,
-                                        length - spool_record_header - id_len);
-    if (record_crc(fields, id, rows) != get32(data.data() + 20)) {
+    std::string_view host = data.substr(spool_record_header + id_len, host_len);
+    std::string_view rows = data.substr(spool_record_header + id_len + host_len,
+                                        length - spool_record_header - id_len - host_len);
+    if (record_crc(fields, id, host, rows) != get32(data.data() + 20)) {
         return SpoolRead::corrupt;
     }
     // A record is whole rows: as many line ends as it claims rows, the last
@@ -97,6 +105,7 @@ SpoolRead decode_spool_record(std::string_view data, Batch &batch, std::size_t &
     batch.table = static_cast<Table>(table);
     batch.row_count = row_count;
     batch.id.assign(id);
+    batch.host.assign(host);
     batch.rows.assign(rows);
     used = length;
     return SpoolRead::ok;

@@ -3,9 +3,9 @@
 // a torn write (crash) or a corrupted file is recognised and never replayed.
 //
 //   file:   "NTSPOOL1"
-//   record: u32 magic "NTB1" | u8 table | u8[3] zero | u32 row_count |
-//           u32 id_len | u32 rows_len | u32 crc32(everything after magic
-//           but the crc itself, then id, then rows) | id | rows
+//   record: u32 magic "NTB1" | u8 table | u8 host_len | u8[2] zero |
+//           u32 row_count | u32 id_len | u32 rows_len | u32 crc32(everything
+//           after magic but the crc itself, then id, host, rows) | id | host | rows
 //   (integers little-endian)
 
 #ifndef TRACE_CORE_SPOOL_FORMAT_HPP
@@ -23,6 +23,7 @@ namespace trace {
 inline constexpr std::string_view spool_file_magic = "NTSPOOL1";
 inline constexpr std::size_t spool_record_header = 24;
 inline constexpr std::size_t spool_max_id = 256;
+inline constexpr std::size_t spool_max_host = 255;
 inline constexpr std::size_t spool_max_rows = 256 * 1024 * 1024;
 
 // Appends the record for `batch` to out.

@@ -23,6 +23,7 @@ Batch make_batch(const std::string &id, int rows) {
     Batch b;
     b.table = Table::requests;
     b.id = id;
+    b.host = "web-1";
     for (int i = 0; i < rows; ++i) {
         b.rows += id + "\trow " + std::to_string(i) + "\n";
     }
@@ -91,6 +92,7 @@ TEST(SpoolFormat, RoundTrip) {
     ASSERT_EQ(decode_spool_record(data, out, used), SpoolRead::ok);
     EXPECT_EQ(used, data.size());
     EXPECT_EQ(out.id, in.id);
+    EXPECT_EQ(out.host, "web-1");
     EXPECT_EQ(out.rows, in.rows);
     EXPECT_EQ(out.row_count, 3u);
 }
@@ -266,6 +268,7 @@ TEST(BatchSplit, HalvesWithDerivedIds) {
     Batch b = make_batch("id-7", 5);
     auto [l, r] = b.split();
     EXPECT_EQ(l.id, "id-7.0");
+    EXPECT_EQ(l.host, "web-1");
     EXPECT_EQ(r.id, "id-7.1");
     EXPECT_EQ(l.row_count, 2u);
     EXPECT_EQ(r.row_count, 3u);
