@@ -2,6 +2,7 @@
 // commands; each command lives in its own cmd_*.cpp and returns an exit code.
 
 #include "cmd_migrate.hpp"
+#include "cmd_prune.hpp"
 #include "config.hpp"
 #include "context.hpp"
 #include "migrations.hpp"
@@ -10,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <cstdint>
 #include <functional>
 #include <iostream>
 
@@ -46,6 +48,17 @@ int run_command(Context &ctx, const char *name, const std::function<int(const Co
         return trace_ctl::exit_failure;
     }
 }
+
+const char *const prune_help =
+    "Keep trace.requests at the newest max_log_count rows (and trace.audit at\n"
+    "max_audit_count, when set), and forget exactly-once ledger entries\n"
+    "(trace.batches) and rejected rows (trace.rejected) older than\n"
+    "batch_retention_days. Finds the cutoff with an index scan and deletes in\n"
+    "small transactions that advance a lower bound: fast on millions of rows,\n"
+    "no long locks, safe while nginx keeps inserting. Needs a role that is a\n"
+    "member of trace_maintainer. Prints what it deleted per table.\n"
+    "Exit status: 0 done (or another prune was running), 1 failed (database),\n"
+    "2 bad command line or configuration.";
 
 }  // namespace
 
@@ -95,6 +108,37 @@ int main(int argc, char **argv) {
     cmd_migrate->callback([&] {
         rc = run_command(ctx, "migrate",
                          [&](const Context &c) { return trace_ctl::run_migrate(c, migrate); });
+    });
+
+    trace_ctl::PruneOptions prune;
+    CLI::App *cmd_prune = app.add_subcommand("prune", prune_help);
+    cmd_prune->add_option_function<std::int64_t>(
+                 "--max-count", [&](std::int64_t n) { prune.max_count = n; },
+                 "rows of trace.requests to keep (default: max_log_count, 10000)")
+        ->type_name("N")
+        ->check(CLI::Range(std::int64_t{0}, INT64_MAX));
+    cmd_prune->add_option_function<std::int64_t>(
+                 "--max-audit-count", [&](std::int64_t n) { prune.max_audit_count = n; },
+                 "rows of trace.audit to keep (default: max_audit_count; unset keeps all)")
+        ->type_name("N")
+        ->check(CLI::Range(std::int64_t{0}, INT64_MAX));
+    cmd_prune->add_option_function<std::int64_t>(
+                 "--retention-days", [&](std::int64_t n) { prune.retention_days = n; },
+                 "days of trace.batches and trace.rejected to keep (default: "
+                 "batch_retention_days, 30)")
+        ->type_name("DAYS")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{36500}));
+    cmd_prune->add_option("--batch-size", prune.batch_size,
+                          "at most this many rows deleted per transaction (smaller: shorter "
+                          "transactions)")
+        ->type_name("N")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{10000000}))
+        ->capture_default_str();
+    cmd_prune->add_flag("-n,--dry-run", prune.dry_run,
+                        "say what would be deleted; change nothing");
+    cmd_prune->callback([&] {
+        rc = run_command(ctx, "prune",
+                         [&](const Context &c) { return trace_ctl::run_prune(c, prune); });
     });
 
     try {
