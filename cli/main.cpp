@@ -1,11 +1,13 @@
 // trace-ctl: the command line of nginx-trace. This file only wires CLI11 to the
 // commands; each command lives in its own cmd_*.cpp and returns an exit code.
 
+#include "cmd_check_resources.hpp"
 #include "cmd_migrate.hpp"
 #include "cmd_prune.hpp"
 #include "config.hpp"
 #include "context.hpp"
 #include "migrations.hpp"
+#include "nagios.hpp"
 #include "pg.hpp"
 
 #include <CLI/CLI.hpp>
@@ -49,6 +51,21 @@ int run_command(Context &ctx, const char *name, const std::function<int(const Co
     }
 }
 
+// check-resources answers to Nagios: whatever stops it before it could
+// measure (a bad configuration, the state file) is UNKNOWN, said on stdout for
+// the monitoring system and on stderr for cron.
+int run_nagios_command(Context &ctx, const char *name,
+                       const std::function<int(const Context &)> &fn) {
+    try {
+        ctx.config = trace_ctl::load_config(ctx.options.config_path, ctx.options.config_explicit);
+        return fn(ctx);
+    } catch (const std::exception &e) {
+        std::cout << trace_ctl::unknown_line(e.what()) << '\n';
+        std::cerr << "trace-ctl " << name << ": " << e.what() << '\n';
+        return trace_ctl::nagios_unknown;
+    }
+}
+
 const char *const prune_help =
     "Keep trace.requests at the newest max_log_count rows (and trace.audit at\n"
     "max_audit_count, when set), and forget exactly-once ledger entries\n"
@@ -59,6 +76,23 @@ const char *const prune_help =
     "member of trace_maintainer. Prints what it deleted per table.\n"
     "Exit status: 0 done (or another prune was running), 1 failed (database),\n"
     "2 bad command line or configuration.";
+
+const char *const check_resources_help =
+    "Measure memory (1 - MemAvailable/MemTotal), and disk space and inodes of\n"
+    "disk_paths (default: every real mounted filesystem), against their\n"
+    "thresholds; print one Nagios status line with perfdata:\n"
+    "  RESOURCES CRITICAL - /var 97.0% > 85%, memory 41.2%, / 42.0%, ... | \n"
+    "  'memory'=41.2%;;85;0;100 '/'=42.0%;;85;0;100 '/ inodes'=3.1%;;85;0;100 ...\n"
+    "Mail warning_emails (through [smtp]) when a resource goes over its\n"
+    "threshold, again after quiet_time_minutes if it stays over, and once when\n"
+    "it is back under; the quiet periods live in the state file. Needs no\n"
+    "database.\n"
+    "Exit status (Nagios plugin convention): 0 OK; 2 CRITICAL, a resource is over\n"
+    "its threshold; 3 UNKNOWN, nothing is over but something could not be measured\n"
+    "or a mail that was due could not be sent, or the configuration, command line\n"
+    "or state file is unusable. A mail that could not be sent is also reported on\n"
+    "stderr and starts no quiet period: the next run tries again. 1 WARNING is not\n"
+    "used.";
 
 }  // namespace
 
@@ -141,6 +175,44 @@ int main(int argc, char **argv) {
                          [&](const Context &c) { return trace_ctl::run_prune(c, prune); });
     });
 
+    trace_ctl::CheckResourcesOptions check;
+    CLI::App *cmd_check = app.add_subcommand("check-resources", check_resources_help);
+    cmd_check->add_flag("-n,--dry-run", check.dry_run,
+                        "measure and print, and say which mail would be sent; send nothing, "
+                        "change no state");
+    cmd_check->add_flag("--no-mail", check.no_mail,
+                        "only measure and print (a pure monitoring plugin); the state file "
+                        "is neither read nor written");
+    cmd_check->add_option("--state", check.state_file,
+                          std::string("state file of the quiet periods (default: state_file, ") +
+                              trace_ctl::default_state_file + ")")
+        ->type_name("FILE");
+    cmd_check->add_option("--host", check.host,
+                          "host name in mails (default: host, else this machine's name)")
+        ->type_name("NAME");
+    cmd_check->add_option("--path", check.paths,
+                          "measure this filesystem (repeatable; default: disk_paths, else every "
+                          "real mounted filesystem)")
+        ->type_name("PATH");
+    auto add_threshold = [&](const char *name, std::optional<double> &target,
+                             const std::string &what, const std::string &fallback) {
+        cmd_check->add_option_function<double>(
+                     name, [&target](double p) { target = p; },
+                     "percent of " + what + " used above which it is critical (default: " +
+                         fallback + ")")
+            ->type_name("PERCENT")
+            ->check(CLI::Range(0.0, 100.0));
+    };
+    add_threshold("--memory-threshold", check.memory_threshold, "memory", "memory_threshold, 85");
+    add_threshold("--disk-threshold", check.disk_threshold, "disk space", "disk_threshold, 85");
+    add_threshold("--inode-threshold", check.inode_threshold, "inodes",
+                  "inode_threshold, else the disk threshold");
+    cmd_check->callback([&] {
+        rc = run_nagios_command(ctx, "check-resources", [&](const Context &c) {
+            return trace_ctl::run_check_resources(c, check);
+        });
+    });
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp &e) {
@@ -151,6 +223,11 @@ int main(int argc, char **argv) {
         return app.exit(e);
     } catch (const CLI::ParseError &e) {
         app.exit(e);
+        if (cmd_check->parsed()) {
+            std::cout << trace_ctl::unknown_line("bad command line: " + std::string(e.what()))
+                      << '\n';
+            return trace_ctl::nagios_unknown;
+        }
         return trace_ctl::exit_usage;
     }
     return rc;
