@@ -67,26 +67,31 @@ int run_nagios_command(Context &ctx, const char *name,
 }
 
 const char *const prune_help =
-    "Keep trace.requests at the newest max_log_count rows (and trace.audit at\n"
-    "max_audit_count, when set), and forget exactly-once ledger entries\n"
-    "(trace.batches) and rejected rows (trace.rejected) older than\n"
-    "batch_retention_days. Finds the cutoff with an index scan and deletes in\n"
-    "small transactions that advance a lower bound: fast on millions of rows,\n"
-    "no long locks, safe while nginx keeps inserting. Needs a role that is a\n"
-    "member of trace_maintainer. Prints what it deleted per table.\n"
-    "Exit status: 0 done (or another prune was running), 1 failed (database),\n"
-    "2 bad command line or configuration.";
+    "Keep trace.requests at the newest max_log_count rows (trace.audit at\n"
+    "max_audit_count, when set) and forget ledger entries and rejected rows older\n"
+    "than batch_retention_days, in small batches that are safe while nginx inserts.\n"
+    "Needs a role that is a member of trace_maintainer.";
+
+const char *const prune_footer =
+    "Prints, per table, what it deleted (or, with --dry-run, would delete). Finds\n"
+    "the cutoff with a backward scan of the primary key and deletes below it in id\n"
+    "ranges of --batch-size, one transaction each, never walking a range twice.\n\n"
+    "Exit status: 0 done (also when another prune was already running: it then does\n"
+    "nothing); 1 the database failed or refused; 2 bad command line or\n"
+    "configuration.";
 
 const char *const check_resources_help =
-    "Measure memory (1 - MemAvailable/MemTotal), and disk space and inodes of\n"
-    "disk_paths (default: every real mounted filesystem), against their\n"
-    "thresholds; print one Nagios status line with perfdata:\n"
-    "  RESOURCES CRITICAL - /var 97.0% > 85%, memory 41.2%, / 42.0%, ... | \n"
+    "Measure memory, disk space and inodes against their thresholds, print one\n"
+    "Nagios status line, and mail warning_emails when a resource goes over its\n"
+    "threshold (again after quiet_time_minutes) and once when it is back under.\n"
+    "Needs no database.";
+
+const char *const check_resources_footer =
+    "Memory used is 1 - MemAvailable/MemTotal; disk space and inodes are measured\n"
+    "as df does, for disk_paths or else every real mounted filesystem. Output:\n"
+    "  RESOURCES CRITICAL - /var 97.0% > 85%, memory 41.2%, / 42.0%, ... |\n"
     "  'memory'=41.2%;;85;0;100 '/'=42.0%;;85;0;100 '/ inodes'=3.1%;;85;0;100 ...\n"
-    "Mail warning_emails (through [smtp]) when a resource goes over its\n"
-    "threshold, again after quiet_time_minutes if it stays over, and once when\n"
-    "it is back under; the quiet periods live in the state file. Needs no\n"
-    "database.\n"
+    "Quiet periods live in the state file.\n\n"
     "Exit status (Nagios plugin convention): 0 OK; 2 CRITICAL, a resource is over\n"
     "its threshold; 3 UNKNOWN, nothing is over but something could not be measured\n"
     "or a mail that was due could not be sent, or the configuration, command line\n"
@@ -146,6 +151,7 @@ int main(int argc, char **argv) {
 
     trace_ctl::PruneOptions prune;
     CLI::App *cmd_prune = app.add_subcommand("prune", prune_help);
+    cmd_prune->footer(std::string(prune_footer) + "\n\n" + connection_help);
     cmd_prune->add_option_function<std::int64_t>(
                  "--max-count", [&](std::int64_t n) { prune.max_count = n; },
                  "rows of trace.requests to keep (default: max_log_count, 10000)")
@@ -177,6 +183,7 @@ int main(int argc, char **argv) {
 
     trace_ctl::CheckResourcesOptions check;
     CLI::App *cmd_check = app.add_subcommand("check-resources", check_resources_help);
+    cmd_check->footer(check_resources_footer);
     cmd_check->add_flag("-n,--dry-run", check.dry_run,
                         "measure and print, and say which mail would be sent; send nothing, "
                         "change no state");
