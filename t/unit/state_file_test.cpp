@@ -7,7 +7,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 using namespace trace_ctl;
@@ -21,10 +23,7 @@ protected:
         ASSERT_NE(mkdtemp(tmpl), nullptr);
         dir_ = tmpl;
     }
-    void TearDown() override {
-        std::string cmd = "rm -rf '" + dir_ + "'";
-        ASSERT_EQ(std::system(cmd.c_str()), 0);
-    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
     static mode_t mode_of(const std::string &path) {
         struct stat st {};
         EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
@@ -49,8 +48,8 @@ TEST_F(StateFileTest, WritesAtomicallyWithPrivateModes) {
     EXPECT_EQ(mode_of(dir_ + "/a/b"), 0750u);
     EXPECT_EQ(mode_of(dir_ + "/a"), 0750u);
     // No temporary files are left behind.
-    std::string cmd = "test $(ls -A '" + dir_ + "/a/b' | wc -l) -eq 1";
-    EXPECT_EQ(std::system(cmd.c_str()), 0);
+    auto entries = std::filesystem::directory_iterator(dir_ + "/a/b");
+    EXPECT_EQ(std::distance(std::filesystem::begin(entries), std::filesystem::end(entries)), 1);
 }
 
 TEST_F(StateFileTest, RefusesToReadThroughASymlink) {
