@@ -35,7 +35,7 @@ CORE_LIB := $(BUILD)/libtrace_core.a
 CLI_SRCS := $(filter-out cli/main.cpp,$(sort $(wildcard cli/*.cpp)))
 CLI_OBJS := $(CLI_SRCS:cli/%.cpp=$(BUILD)/cli/%.o) $(BUILD)/cli/migrations_data.o
 CLI_LIB := $(BUILD)/libtrace_cli.a
-CLI_LIBS := -ltomlplusplus -lesmtp -lpq -lcrypto
+CLI_LIBS := -ltomlplusplus -lesmtp -lpq -lssl -lcrypto
 SQL_FILES := $(sort $(wildcard sql/*.sql))
 
 SHIM_SRCS := $(wildcard ngx_module/*.c ngx_module/*.h) config

@@ -518,7 +518,9 @@ sub smtp {
     my ($self) = @_;
     return $self->{smtp} if $self->{smtp};
     my $dir = "$self->{base}/mail";
-    make_path($dir);
+    # aiosmtpd's Mailbox creates tmp/, new/ and cur/ only in a directory that
+    # does not exist yet; without them every message is refused.
+    make_path(map { "$dir/$_" } qw(tmp new cur));
     my $port = free_port();
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
@@ -639,10 +641,14 @@ package Trace::Test::Smtp;
 
 sub port { $_[0]{port} }
 
-# Every message received so far, as raw text, oldest first.
+# Every message received so far, as raw text, oldest first. Maildir names start
+# with the delivery time, "SECONDS.MMICROSECONDS...": sorted on those numbers,
+# since a file's mtime is too coarse to order messages of the same second.
 sub messages {
     my ($self) = @_;
-    my @files = sort { (stat $a)[9] <=> (stat $b)[9] || $a cmp $b }
+    my @files = map { $_->[0] }
+        sort { $a->[1] <=> $b->[1] || $a->[2] <=> $b->[2] || $a->[0] cmp $b->[0] }
+        map { [$_, m{/(\d+)\.M(\d+)P[^/]*$} ? ($1, $2) : ((stat $_)[9], 0)] }
         glob("$self->{dir}/new/*");
     return map { Trace::Test::slurp($_) } @files;
 }

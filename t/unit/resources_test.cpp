@@ -1,0 +1,69 @@
+#include "resources.hpp"
+
+#include <gtest/gtest.h>
+
+using trace_ctl::Measurement;
+using trace_ctl::memory_percent;
+using trace_ctl::MemInfo;
+using trace_ctl::parse_meminfo;
+using trace_ctl::percent_used;
+
+TEST(Meminfo, ReadsTotalAndAvailable) {
+    auto m = parse_meminfo("MemTotal:       16318424 kB\n"
+                           "MemFree:          512000 kB\n"
+                           "MemAvailable:    8159212 kB\n"
+                           "Buffers:          204800 kB\n"
+                           "Cached:          7000000 kB\n");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->total_kb, 16318424u);
+    EXPECT_EQ(m->available_kb, 8159212u);
+    // Page cache counts as available: 50% used, not the 97% MemFree suggests.
+    EXPECT_DOUBLE_EQ(memory_percent(*m), 50.0);
+}
+
+TEST(Meminfo, NothingWithoutMemAvailable) {
+    EXPECT_FALSE(parse_meminfo("MemTotal: 1000 kB\nMemFree: 10 kB\n"));
+    EXPECT_FALSE(parse_meminfo(""));
+    EXPECT_FALSE(parse_meminfo("MemAvailable: 1000 kB\n"));
+}
+
+TEST(Meminfo, AvailableAboveTotalIsZeroUsed) {
+    EXPECT_DOUBLE_EQ(memory_percent(MemInfo{1000, 1200}), 0.0);
+    EXPECT_DOUBLE_EQ(memory_percent(MemInfo{0, 0}), 0.0);
+}
+
+TEST(PercentUsed, IsUsedOverUsedPlusAvailableLikeDf) {
+    // 20 GB used, 80 GB available, 10 GB reserved for root: 20%, not 18%.
+    EXPECT_DOUBLE_EQ(percent_used(20, 80), 20.0);
+    EXPECT_DOUBLE_EQ(percent_used(0, 100), 0.0);
+    EXPECT_DOUBLE_EQ(percent_used(100, 0), 100.0) << "only reserved blocks left is full";
+    EXPECT_DOUBLE_EQ(percent_used(0, 0), 0.0);
+}
+
+TEST(PercentUsed, RoundsToOneDecimal) {
+    EXPECT_DOUBLE_EQ(percent_used(1, 2), 33.3);
+    EXPECT_DOUBLE_EQ(percent_used(2, 1), 66.7);
+    EXPECT_DOUBLE_EQ(percent_used(85049, 14951), 85.0);
+    EXPECT_DOUBLE_EQ(percent_used(85051, 14949), 85.1);
+}
+
+TEST(PercentUsed, HugeFilesystemsDoNotOverflow) {
+    std::uint64_t big = 1ULL << 62;
+    EXPECT_DOUBLE_EQ(percent_used(big, big), 50.0);
+    EXPECT_DOUBLE_EQ(percent_used(big * 3, big), 75.0);
+}
+
+TEST(Measurement, OverMeansStrictlyAboveTheRoundedValue) {
+    Measurement m{"memory", "memory", "memory", 85.0, 85, {}};
+    EXPECT_FALSE(m.over_threshold()) << "85.0% is not over 85%";
+    m.percent = 85.1;
+    EXPECT_TRUE(m.over_threshold());
+    m.threshold = 100;
+    m.percent = 100;
+    EXPECT_FALSE(m.over_threshold()) << "a threshold of 100 never fires";
+    m.threshold = 0;
+    m.percent = 0.1;
+    EXPECT_TRUE(m.over_threshold()) << "a threshold of 0 fires as soon as anything is used";
+    m.error = "cannot read";
+    EXPECT_FALSE(m.over_threshold()) << "what was not measured is not over";
+}
