@@ -88,7 +88,7 @@ const char *const check_resources_footer =
     "Memory used is 1 - MemAvailable/MemTotal; disk space and inodes are measured\n"
     "as df does, for disk_paths or else every real mounted filesystem. Output:\n"
     "  RESOURCES CRITICAL - /var 97.0% > 85%, memory 41.2%, / 42.0%, ... |\n"
-    "  'memory'=41.2%;;85;0;100 '/'=42.0%;;85;0;100 '/ inodes'=3.1%;;85;0;100 ...\n"
+    "  'memory'=41.2%;85;85;0;100 '/'=42.0%;85;85;0;100 '/ inodes'=3.1%;85;85;0;100 ...\n"
     "Quiet periods live in the state file.\n\n"
     "Exit status (Nagios plugin convention): 0 OK; 2 CRITICAL, a resource is over\n"
     "its threshold; 3 UNKNOWN, nothing is over but something could not be measured\n"

@@ -83,8 +83,11 @@ std::string perfdata_label(std::string_view label) {
 }
 
 std::string perfdata_item(const Measurement &m) {
-    return perfdata_label(m.label) + "=" + format_percent(m.percent) + "%;;" +
-           format_threshold(m.threshold) + ";0;100";
+    // The one threshold fills both slots: monitoring that graphs the warning
+    // line sees it, and a value over it is CRITICAL, as the exit status says.
+    std::string threshold = format_threshold(m.threshold);
+    return perfdata_label(m.label) + "=" + format_percent(m.percent) + "%;" + threshold + ";" +
+           threshold + ";0;100";
 }
 
 std::string status_line(const std::vector<Measurement> &measurements, NagiosStatus status,

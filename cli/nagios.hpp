@@ -35,8 +35,8 @@ std::string format_threshold(double threshold);
 // control characters (which would end the label or the line) replaced by '_'.
 std::string perfdata_label(std::string_view label);
 
-// One perfdata item: 'label'=value%;;threshold;0;100 (the threshold is the
-// critical one, matching the exit status).
+// One perfdata item: 'label'=value%;threshold;threshold;0;100 (the threshold
+// as warning and as critical level; over it is CRITICAL, as the exit status).
 std::string perfdata_item(const Measurement &m);
 
 // The whole status line for `status`, without a newline. Resources over their

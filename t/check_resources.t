@@ -110,7 +110,7 @@ my $under = config('under', database => 'host=127.0.0.1 port=1 dbname=none');
 ($rc, $out, $err) = check($under, '--no-mail');
 is($rc, 0, 'all under 100%: exit 0 (OK), without any database') or diag($out, $err);
 my $path = qr/\Q$dir\E/;
-like($out, qr/^RESOURCES OK - memory \d+\.\d%, $path \d+\.\d%, $path inodes \d+\.\d% \| 'memory'=\d+\.\d%;;100;0;100 '$path'=\d+\.\d%;;100;0;100 '$path inodes'=\d+\.\d%;;100;0;100\n\z/,
+like($out, qr/^RESOURCES OK - memory \d+\.\d%, $path \d+\.\d%, $path inodes \d+\.\d% \| 'memory'=\d+\.\d%;100;100;0;100 '$path'=\d+\.\d%;100;100;0;100 '$path inodes'=\d+\.\d%;100;100;0;100\n\z/,
     'one Nagios status line with perfdata for memory, space and inodes');
 ok(!-e "$dir/under", '--no-mail neither reads nor creates the state file');
 is(scalar(new_mail()), 0, '--no-mail sends nothing');
@@ -130,11 +130,11 @@ cmp_ok(abs($inodes - 100 * ($files - $ffree) / $files), '<', 0.5, 'inodes used a
 ($rc, $out, $err) = check($under, '--no-mail', '--memory-threshold', 0);
 is($rc, 2, 'memory over a threshold of 0: exit 2 (CRITICAL)');
 like($out, qr/^RESOURCES CRITICAL - memory \d+\.\d% > 0%, $path /, 'the line starts with what is over');
-like($out, qr/'memory'=\d+\.\d%;;0;0;100/, 'perfdata carries the threshold');
+like($out, qr/'memory'=\d+\.\d%;0;0;0;100/, 'perfdata carries the threshold');
 
 # Every real filesystem when no path is configured: at least "/" or a container's root.
 ($rc, $out, $err) = $t->trace_ctl('check-resources', '--no-mail');
-like($out, qr/^RESOURCES OK - .*'\/'=\d+\.\d%;;85;0;100/, 'without disk_paths: every real filesystem, "/" among them')
+like($out, qr/^RESOURCES OK - .*'\/'=\d+\.\d%;85;85;0;100/, 'without disk_paths: every real filesystem, "/" among them')
     or diag($out, $err);
 unlike($out, qr{'/proc'|'/sys'|'/dev/pts'}, '... and no pseudo filesystem');
 

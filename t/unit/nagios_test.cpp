@@ -21,7 +21,7 @@ TEST(Nagios, OkLineWithPerfdata) {
                                   measured("/ inodes", 3.1, 80.5)};
     EXPECT_EQ(status_line(m, overall_status(m)),
               "RESOURCES OK - memory 41.2%, / 42.0%, / inodes 3.1% | "
-              "'memory'=41.2%;;85;0;100 '/'=42.0%;;85;0;100 '/ inodes'=3.1%;;80.5;0;100");
+              "'memory'=41.2%;85;85;0;100 '/'=42.0%;85;85;0;100 '/ inodes'=3.1%;80.5;80.5;0;100");
     EXPECT_EQ(overall_status(m), nagios_ok);
 }
 
@@ -31,14 +31,14 @@ TEST(Nagios, CriticalPutsWhatIsOverFirst) {
     EXPECT_EQ(overall_status(m), nagios_critical);
     EXPECT_EQ(status_line(m, overall_status(m)),
               "RESOURCES CRITICAL - /var 97.0% > 85%, / 90.5% > 90%, memory 12.0% | "
-              "'memory'=12.0%;;85;0;100 '/var'=97.0%;;85;0;100 '/'=90.5%;;90;0;100");
+              "'memory'=12.0%;85;85;0;100 '/var'=97.0%;85;85;0;100 '/'=90.5%;90;90;0;100");
 }
 
 TEST(Nagios, UnmeasuredIsUnknownUnlessSomethingIsOver) {
     std::vector<Measurement> m = {measured("memory", 12, 85), unmeasured("/data", "Permission denied")};
     EXPECT_EQ(overall_status(m), nagios_unknown);
     EXPECT_EQ(status_line(m, overall_status(m)),
-              "RESOURCES UNKNOWN - /data: Permission denied, memory 12.0% | 'memory'=12.0%;;85;0;100");
+              "RESOURCES UNKNOWN - /data: Permission denied, memory 12.0% | 'memory'=12.0%;85;85;0;100");
     m.push_back(measured("/", 99, 85));
     EXPECT_EQ(overall_status(m), nagios_critical);
 }
@@ -46,7 +46,7 @@ TEST(Nagios, UnmeasuredIsUnknownUnlessSomethingIsOver) {
 TEST(Nagios, NoteAndForcedStatus) {
     std::vector<Measurement> m = {measured("memory", 12, 85)};
     EXPECT_EQ(status_line(m, nagios_unknown, "mail not sent"),
-              "RESOURCES UNKNOWN - memory 12.0%; mail not sent | 'memory'=12.0%;;85;0;100");
+              "RESOURCES UNKNOWN - memory 12.0%; mail not sent | 'memory'=12.0%;85;85;0;100");
 }
 
 TEST(Nagios, LabelsAreQuotedAndCannotBreakTheLine) {
@@ -59,7 +59,7 @@ TEST(Nagios, TextCannotStartPerfdataOrANewLine) {
     std::vector<Measurement> m = {measured("/mnt/a|b\nc", 10, 85)};
     std::string line = status_line(m, overall_status(m));
     EXPECT_EQ(line.find('\n'), std::string::npos);
-    EXPECT_EQ(line, "RESOURCES OK - /mnt/a_b_c 10.0% | '/mnt/a_b_c'=10.0%;;85;0;100");
+    EXPECT_EQ(line, "RESOURCES OK - /mnt/a_b_c 10.0% | '/mnt/a_b_c'=10.0%;85;85;0;100");
     EXPECT_EQ(unknown_line("bad | thing\nhere"), "RESOURCES UNKNOWN - bad _ thing_here");
 }
 
