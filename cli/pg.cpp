@@ -68,7 +68,9 @@ Result Connection::check(PGresult *res, const std::string &sql) {
         return result;
     }
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    std::string message = one_line(PQresultErrorMessage(res));
+    // The server's own sentence, without libpq's "ERROR:  " and context lines.
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    std::string message = one_line(primary ? primary : PQresultErrorMessage(res));
     if (message.empty()) {
         message = "statement failed: " + one_line(sql.substr(0, 80));
     }
