@@ -68,11 +68,12 @@ Result Connection::check(PGresult *res, const std::string &sql) {
         return result;
     }
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
     std::string message = one_line(PQresultErrorMessage(res));
     if (message.empty()) {
         message = "statement failed: " + one_line(sql.substr(0, 80));
     }
-    throw PgError(message, state ? state : "");
+    throw PgError(message, state ? state : "", primary ? one_line(primary) : "");
 }
 
 Result Connection::exec(const std::string &sql) {
