@@ -4,6 +4,7 @@
 #include "cmd_audit.hpp"
 #include "cmd_migrate.hpp"
 #include "cmd_requests.hpp"
+#include "cmd_status.hpp"
 #include "config.hpp"
 #include "context.hpp"
 #include "migrations.hpp"
@@ -58,6 +59,7 @@ using trace_ctl::ListOptions;
 struct ReadingOptions {
     ListOptions requests;
     trace_ctl::AuditOptions audit;
+    trace_ctl::StatusOptions status;
 };
 
 const char *const when_help =
@@ -173,6 +175,31 @@ void add_reading_commands(CLI::App &app, Context &ctx, ReadingOptions &opts, int
     audit->callback([&] {
         rc = run_command(ctx, "audit",
                          [&](const Context &c) { return trace_ctl::run_audit(c, opts.audit); });
+    });
+
+    CLI::App *status = app.add_subcommand(
+        "status",
+        "Is the database reachable, is the schema current (pending migrations), how many\n"
+        "rows each table holds, how old its oldest and newest row are (an old newest row\n"
+        "means nothing is being recorded), and, where configured, the module's own\n"
+        "counters. Exit status 0 when all is well, 1 when anything needs attention.");
+    status->add_option("--status-url", opts.status.status_url,
+                       "the module's status location, http://HOST[:PORT]/PATH; default "
+                       "status_url of the configuration")
+        ->type_name("URL");
+    status->add_option("--timeout", opts.status.timeout_seconds,
+                       "seconds to wait for the status URL")
+        ->check(CLI::Range(0.1, 60.0))
+        ->capture_default_str();
+    status->add_flag("--estimate", opts.status.estimate,
+                     "row counts from PostgreSQL's statistics instead of count(*), which reads "
+                     "whole tables");
+    status->add_option("--format", opts.status.format, "text for people, json for programs")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    status->callback([&] {
+        rc = run_command(ctx, "status",
+                         [&](const Context &c) { return trace_ctl::run_status(c, opts.status); });
     });
 }
 
