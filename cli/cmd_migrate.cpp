@@ -5,6 +5,7 @@
 
 #include "migrations.hpp"
 #include "pg.hpp"
+#include "schema_state.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -24,24 +25,6 @@ const char *const bootstrap_sql =
     "  name       text        NOT NULL,"
     "  checksum   text        NOT NULL,"
     "  applied_at timestamptz NOT NULL DEFAULT now())";
-
-std::vector<AppliedMigration> read_applied(Connection &db) {
-    Result r = db.exec(
-        "SELECT version, name, checksum, "
-        "       to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS TZ') "
-        "FROM trace.schema_migrations ORDER BY version");
-    std::vector<AppliedMigration> out;
-    for (int i = 0; i < r.rows(); ++i) {
-        out.push_back({static_cast<int>(r.get_int(i, 0)), std::string(r.get(i, 1)),
-                       std::string(r.get(i, 2)), std::string(r.get(i, 3))});
-    }
-    return out;
-}
-
-bool schema_table_exists(Connection &db) {
-    Result r = db.exec("SELECT to_regclass('trace.schema_migrations') IS NOT NULL");
-    return r.get(0, 0) == "t";
-}
 
 std::string label(int version, const std::string &name) {
     char buf[16];

@@ -74,7 +74,7 @@ Result Connection::check(PGresult *res, const std::string &sql) {
     if (message.empty()) {
         message = "statement failed: " + one_line(sql.substr(0, 80));
     }
-    throw PgError(message, state ? state : "");
+    throw PgError(message, state ? state : "", primary ? one_line(primary) : "");
 }
 
 Result Connection::exec(const std::string &sql) {

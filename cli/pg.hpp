@@ -17,12 +17,17 @@ namespace trace_ctl {
 // A failed statement or connection, with the server's SQLSTATE where there is one.
 class PgError : public std::runtime_error {
 public:
-    PgError(const std::string &message, std::string sqlstate = {})
-        : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
+    PgError(const std::string &message, std::string sqlstate = {}, std::string primary = {})
+        : std::runtime_error(message), sqlstate_(std::move(sqlstate)),
+          primary_(std::move(primary)) {}
     const std::string &sqlstate() const { return sqlstate_; }
+    // The server's primary message alone ("relation ... does not exist"), without
+    // "ERROR:" and the statement's context; what() where there is none.
+    std::string primary() const { return primary_.empty() ? what() : primary_; }
 
 private:
     std::string sqlstate_;
+    std::string primary_;
 };
 
 class Result {

@@ -78,15 +78,15 @@ sub run {
     my $opts = ref $cmd[0] eq 'HASH' ? shift @cmd : {};
     my $out = File::Temp->new;
     my $err = File::Temp->new;
+    # A real file: an in-memory one has no descriptor for exec to pass on.
+    my $in = File::Temp->new;
+    print $in $opts->{stdin} // '';
+    close $in;
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
         open STDOUT, '>&', $out or die;
         open STDERR, '>&', $err or die;
-        if (defined $opts->{stdin}) {
-            open STDIN, '<', \$opts->{stdin} or die;
-        } else {
-            open STDIN, '<', '/dev/null' or die;
-        }
+        open STDIN, '<', "$in" or die;
         %ENV = (%ENV, %{ $opts->{env} // {} });
         exec @cmd or do { print STDERR "exec $cmd[0]: $!\n"; POSIX::_exit(127) };
     }

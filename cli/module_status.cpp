@@ -1,0 +1,51 @@
+#include "module_status.hpp"
+
+#include "record_format.hpp"
+#include "table_output.hpp"
+
+namespace trace_ctl {
+
+ModuleCounters read_module_counters(const std::string &body) {
+    nlohmann::ordered_json doc =
+        nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) {
+        throw ModuleStatusError("the answer is not JSON");
+    }
+    if (!doc.is_object() || !doc.contains("workers") || !doc["workers"].is_array()) {
+        throw ModuleStatusError("the answer has no \"workers\" array");
+    }
+    ModuleCounters counters;
+    counters.workers = doc["workers"];
+    for (const auto &worker : counters.workers) {
+        if (!worker.is_object()) {
+            throw ModuleStatusError("a worker in the answer is not an object");
+        }
+        for (const auto &[key, value] : worker.items()) {
+            if (key == "pid" || !value.is_number()) {
+                continue;
+            }
+            auto &total = counters.totals[key];
+            bool both_integers =
+                (total.is_null() || total.is_number_integer()) && value.is_number_integer();
+            if (both_integers) {
+                total =
+                    (total.is_null() ? 0 : total.get<std::int64_t>()) + value.get<std::int64_t>();
+            } else {
+                total = (total.is_null() ? 0.0 : total.get<double>()) + value.get<double>();
+            }
+        }
+    }
+    return counters;
+}
+
+std::string counters_line(const nlohmann::ordered_json &object) {
+    std::string line;
+    for (const auto &[key, value] : object.items()) {
+        line += (line.empty() ? "" : " ") + terminal_safe(key) + "=";
+        line += value.is_string() ? "\"" + terminal_safe(value.get<std::string>()) + "\""
+                                  : terminal_safe(json_text(value));
+    }
+    return line;
+}
+
+}  // namespace trace_ctl

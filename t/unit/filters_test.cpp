@@ -1,0 +1,195 @@
+#include "filters.hpp"
+#include "usage_error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <regex>
+#include <set>
+
+using namespace trace_ctl;
+
+namespace {
+
+std::string usage_error_of(const std::function<void()> &fn) {
+    try {
+        fn();
+    } catch (const UsageError &e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST(StatusList, CodesAndClasses) {
+    EXPECT_EQ(parse_status_list("500"), (std::vector<StatusRange>{{500, 500}}));
+    EXPECT_EQ(parse_status_list("5xx"), (std::vector<StatusRange>{{500, 599}}));
+    EXPECT_EQ(parse_status_list("5XX"), (std::vector<StatusRange>{{500, 599}}));
+    EXPECT_EQ(parse_status_list(" 404 , 5xx "), (std::vector<StatusRange>{{404, 404}, {500, 599}}));
+}
+
+TEST(StatusList, AdjacentAndOverlappingRangesMerge) {
+    EXPECT_EQ(parse_status_list("4xx,5xx"), (std::vector<StatusRange>{{400, 599}}));
+    EXPECT_EQ(parse_status_list("503,5xx,502"), (std::vector<StatusRange>{{500, 599}}));
+    EXPECT_EQ(parse_status_list("302,200"), (std::vector<StatusRange>{{200, 200}, {302, 302}}));
+}
+
+TEST(StatusList, RejectsWhatIsNotAStatus) {
+    for (const char *bad :
+         {"", "6", "50", "5x", "50x", "x00", "099", "abc", "4xx,,5xx", "5000", "0xx"}) {
+        EXPECT_NE(usage_error_of([&] { parse_status_list(bad); }), "") << bad;
+    }
+    EXPECT_EQ(usage_error_of([] { parse_status_list("5yy"); }),
+              "--status: \"5yy\" is not a status code (200, 404) or class (4xx, 5xx)");
+}
+
+TEST(Duration, Units) {
+    EXPECT_EQ(parse_duration("90s"), 90);
+    EXPECT_EQ(parse_duration("15m"), 900);
+    EXPECT_EQ(parse_duration("2h"), 7200);
+    EXPECT_EQ(parse_duration("7d"), 7 * 86400);
+    EXPECT_EQ(parse_duration("1w"), 7 * 86400);
+    EXPECT_EQ(parse_duration("1h30m"), 5400);
+    EXPECT_EQ(parse_duration("0s"), 0);
+}
+
+TEST(Duration, RejectsOtherText) {
+    for (const char *bad : {"", "15", "m", "15x", "-5m", "1.5h", "15 m", "h1", "999999999999d"}) {
+        EXPECT_NE(usage_error_of([&] { parse_duration(bad); }), "") << bad;
+    }
+}
+
+TEST(TimeBound, DurationOrTime) {
+    TimeBound d = parse_time_bound("15m", "--since");
+    EXPECT_EQ(d.seconds_ago, 900);
+    EXPECT_FALSE(d.at);
+    TimeBound t = parse_time_bound("2024-05-01T12:00:00Z", "--until");
+    EXPECT_FALSE(t.seconds_ago);
+    EXPECT_EQ(t.at, 1714564800LL * 1000000);
+    std::string e = usage_error_of([] { parse_time_bound("yesterday", "--until"); });
+    EXPECT_EQ(e.rfind("--until: \"yesterday\" is neither a duration", 0), 0u) << e;
+}
+
+TEST(Session, FullHashOrPrefixInLowerCase) {
+    EXPECT_EQ(parse_session("0123456789ABCDEF0123456789abcdef"),
+              "0123456789abcdef0123456789abcdef");
+    EXPECT_EQ(parse_session("DEADBEEF"), "deadbeef");
+    for (const char *bad :
+         {"", "deadbee", "xyz12345", "0123456789abcdef0123456789abcdef0", "dead beef"}) {
+        EXPECT_NE(usage_error_of([&] { parse_session(bad); }), "") << bad;
+    }
+}
+
+TEST(Client, AddressesAndNetworks) {
+    ClientFilter a = parse_client("192.0.2.7");
+    EXPECT_EQ(a.address, "192.0.2.7");
+    EXPECT_FALSE(a.is_network);
+    ClientFilter n = parse_client("10.0.0.0/8");
+    EXPECT_TRUE(n.is_network);
+    EXPECT_TRUE(parse_client("2001:db8::/32").is_network);
+    EXPECT_FALSE(parse_client("2001:db8::1").is_network);
+    EXPECT_TRUE(parse_client("::ffff:10.0.0.0/104").is_network);
+    for (const char *bad : {"", "10.0.0.0/33", "2001:db8::/129", "300.1.1.1", "host.example",
+                            "10.0.0.1/", "10.0.0.1/x", "'; DROP TABLE x; --", "10.0.0.0/-1"}) {
+        EXPECT_NE(usage_error_of([&] { parse_client(bad); }), "") << bad;
+    }
+}
+
+TEST(Methods, UpperCaseWithoutRepeats) {
+    EXPECT_EQ(parse_methods("get,Post,GET"), (std::vector<std::string>{"GET", "POST"}));
+    EXPECT_EQ(parse_methods("PROPFIND"), (std::vector<std::string>{"PROPFIND"}));
+    EXPECT_NE(usage_error_of([] { parse_methods("G ET"); }), "");
+    EXPECT_NE(usage_error_of([] { parse_methods("GET;"); }), "");
+}
+
+TEST(Actions, OnlyTheThreeKnown) {
+    EXPECT_EQ(parse_actions("login,login_failed,login"),
+              (std::vector<std::string>{"login", "login_failed"}));
+    EXPECT_EQ(usage_error_of([] { parse_actions("logon"); }),
+              "--action: \"logon\" is not one of login, logout, login_failed");
+}
+
+TEST(PgArrayLiteral, QuotesEveryElement) {
+    EXPECT_EQ(pg_array_literal({"a", "b,c", "d\"e", "f\\g", "{}", ""}),
+              R"({"a","b,c","d\"e","f\\g","{}",""})");
+    EXPECT_EQ(pg_array_literal({}), "{}");
+}
+
+TEST(Where, NothingFiltersNothing) {
+    WhereClause w = build_where(RecordFilter{});
+    EXPECT_EQ(w.sql, "");
+    EXPECT_TRUE(w.params.empty());
+}
+
+TEST(Where, EachFilterIsAParameter) {
+    RecordFilter f;
+    f.user = "alice";
+    f.statuses = {{404, 404}, {500, 599}};
+    f.methods = {"GET", "POST"};
+    f.client = ClientFilter{"10.0.0.0/8", true};
+    f.since = TimeBound{900, std::nullopt};
+    f.until = TimeBound{std::nullopt, 1714564800LL * 1000000};
+    f.max_id = 77;
+    WhereClause w = build_where(f);
+    EXPECT_EQ(w.sql,
+              "WHERE user_name = $1 AND (status = $2::integer OR status BETWEEN $3::integer AND "
+              "$4::integer) AND method = ANY($5::text[]) AND client_addr <<= $6::inet AND ts >= "
+              "now() - $7::interval AND ts < $8::timestamptz AND id <= $9::bigint");
+    std::vector<std::optional<std::string>> expected = {"alice",
+                                                        "404",
+                                                        "500",
+                                                        "599",
+                                                        R"({"GET","POST"})",
+                                                        "10.0.0.0/8",
+                                                        "900 seconds",
+                                                        "2024-05-01T12:00:00.000000Z",
+                                                        "77"};
+    EXPECT_EQ(w.params, expected);
+}
+
+TEST(Where, SessionPrefixIsARangeWithAnExactCheck) {
+    RecordFilter f;
+    f.session = "deadbeef";
+    WhereClause w = build_where(f, 3);
+    EXPECT_EQ(w.sql, "WHERE session BETWEEN $3 AND $4 AND left(session, length($3)) = $3");
+    ASSERT_EQ(w.params.size(), 2u);
+    EXPECT_EQ(*w.params[1], "deadbeefffffffffffffffffffffffff");
+    f.session = std::string(32, 'a');
+    EXPECT_EQ(build_where(f).sql, "WHERE session = $1");
+}
+
+TEST(Where, FollowExcludesWhatWasPrinted) {
+    RecordFilter f;
+    f.after_id = 10;
+    f.exclude_ids = {11, 13};
+    WhereClause w = build_where(f);
+    EXPECT_EQ(w.sql, "WHERE id > $1::bigint AND NOT (id = ANY($2::bigint[]))");
+    EXPECT_EQ(*w.params[1], R"({"11","13"})");
+}
+
+// Whatever people type, it travels as a parameter: no value ever shows up in
+// the SQL text, and every placeholder has its value.
+TEST(Where, HostileValuesNeverReachTheSqlText) {
+    const std::string hostile = "x'); DROP TABLE trace.requests; --\\ $1 \"";
+    RecordFilter f;
+    f.user = hostile;
+    f.host = hostile;
+    f.path_regex = hostile;
+    f.methods = {"A", "B"};
+    f.actions = {hostile, "login"};
+    f.session = "0123456789abcdef";
+    WhereClause w = build_where(f);
+    EXPECT_EQ(w.sql.find("DROP"), std::string::npos) << w.sql;
+    EXPECT_EQ(w.sql.find('\''), std::string::npos) << w.sql;
+    std::regex placeholder(R"(\$(\d+))");
+    std::set<int> used;
+    for (auto it = std::sregex_iterator(w.sql.begin(), w.sql.end(), placeholder);
+         it != std::sregex_iterator(); ++it) {
+        used.insert(std::stoi((*it)[1]));
+    }
+    ASSERT_FALSE(used.empty());
+    EXPECT_EQ(*used.begin(), 1);
+    EXPECT_EQ(static_cast<size_t>(*used.rbegin()), w.params.size());
+    EXPECT_EQ(used.size(), w.params.size());
+}
