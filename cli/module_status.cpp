@@ -5,6 +5,16 @@
 
 namespace trace_ctl {
 
+namespace {
+
+// Identities and times are not counters: a sum of pids or start times means
+// nothing.
+bool is_counter(const std::string &key) {
+    return key != "pid" && key != "started" && key.find("_time") == std::string::npos;
+}
+
+}  // namespace
+
 ModuleCounters read_module_counters(const std::string &body) {
     nlohmann::ordered_json doc =
         nlohmann::ordered_json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -21,7 +31,7 @@ ModuleCounters read_module_counters(const std::string &body) {
             throw ModuleStatusError("a worker in the answer is not an object");
         }
         for (const auto &[key, value] : worker.items()) {
-            if (key == "pid" || !value.is_number()) {
+            if (!is_counter(key) || !value.is_number()) {
                 continue;
             }
             auto &total = counters.totals[key];

@@ -138,13 +138,12 @@ Send requests:
                                     the session is stored as a hash, the password redacted
   curl -u demo:wrong http://127.0.0.1:$HTTP_PORT/private/   a failed login in trace.audit
 
-The module's counters:
-  curl http://127.0.0.1:$HTTP_PORT/trace_status
-
-See the records:
-  psql "$ADMIN_DB" -c 'TABLE trace.requests ORDER BY id DESC LIMIT 10'
-  psql "$ADMIN_DB" -c 'TABLE trace.audit ORDER BY id DESC LIMIT 10'
-  $BUILD/trace-ctl -c var/trace.toml migrate --status
+See the records (trace-ctl reads var/trace.toml):
+  $BUILD/trace-ctl -c var/trace.toml requests
+  $BUILD/trace-ctl -c var/trace.toml requests --user demo --follow
+  $BUILD/trace-ctl -c var/trace.toml audit --summary
+  $BUILD/trace-ctl -c var/trace.toml status        tables, schema, the module's counters
+  psql "$ADMIN_DB"                                  the tables themselves (schema trace)
 
 Logs: var/nginx/logs/error.log. Ctrl-C stops nginx and PostgreSQL.
 EOF
