@@ -40,7 +40,8 @@ std::string table_line(const TableReport &t) {
     }
     std::string line;
     if (t.rows) {
-        line = std::string(t.rows_exact ? "" : "about ") + std::to_string(*t.rows) + " rows";
+        line = std::string(t.rows_exact ? "" : "about ") + std::to_string(*t.rows) +
+               (*t.rows == 1 ? " row" : " rows");
     } else {
         line = "row count unknown (never analyzed)";
     }

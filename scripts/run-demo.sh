@@ -143,7 +143,8 @@ See the records (trace-ctl reads var/trace.toml):
   $BUILD/trace-ctl -c var/trace.toml requests --user demo --follow
   $BUILD/trace-ctl -c var/trace.toml audit --summary
   $BUILD/trace-ctl -c var/trace.toml status        tables, schema, the module's counters
-  psql "$ADMIN_DB"                                  the tables themselves (schema trace)
+  psql "$ADMIN_DB"
+                                    the tables themselves (schema trace)
 
 Logs: var/nginx/logs/error.log. Ctrl-C stops nginx and PostgreSQL.
 EOF
