@@ -62,6 +62,18 @@ std::int64_t parse_timestamp(const std::string &s) {
     return static_cast<std::int64_t>(timegm(&tm)) * 1000000 + us;
 }
 
+// The fields of one row: it ends in its only newline, has one field per
+// column, and starts with the time it was given.
+std::vector<std::string> split_row(std::string row, const char *columns, std::int64_t ts) {
+    FUZZ_CHECK(!row.empty() && row.back() == '\n');
+    row.pop_back();
+    FUZZ_CHECK(row.find('\n') == std::string::npos);
+    std::vector<std::string> fields = split(row, '\t');
+    FUZZ_CHECK(fields.size() == count_columns(columns));
+    FUZZ_CHECK(parse_timestamp(fields[0]) == ts);
+    return fields;
+}
+
 void check_text_fields(const std::vector<std::string> &fields) {
     for (const std::string &f : fields) {
         if (f == "\\N") {
@@ -113,13 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         req.request_id = maybe(p, s[6], 600);
         req.uri = maybe(p, s[7], 4096);
         encoder.append_request(row, req);
-
-        FUZZ_CHECK(!row.empty() && row.back() == '\n');
-        row.pop_back();
-        FUZZ_CHECK(row.find('\n') == std::string::npos);
-        std::vector<std::string> f = split(row, '\t');
-        FUZZ_CHECK(f.size() == count_columns(trace::request_columns));
-        FUZZ_CHECK(parse_timestamp(f[0]) == ts);
+        std::vector<std::string> f = split_row(row, trace::request_columns, ts);
         check_text_fields({f[1], f[2], f[3], f[4], f[5], f[8], f[12], f[13]});
         FUZZ_CHECK(f[6] == std::to_string(status));
         std::int64_t d = duration < 0 ? 0 : duration;
@@ -163,13 +169,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ev.user_agent = maybe(p, s[5], 64);
         ev.request_id = maybe(p, s[6], 600);
         encoder.append_audit(row, ev);
-
-        FUZZ_CHECK(!row.empty() && row.back() == '\n');
-        row.pop_back();
-        FUZZ_CHECK(row.find('\n') == std::string::npos);
-        std::vector<std::string> f = split(row, '\t');
-        FUZZ_CHECK(f.size() == count_columns(trace::audit_columns));
-        FUZZ_CHECK(parse_timestamp(f[0]) == ts);
+        std::vector<std::string> f = split_row(row, trace::audit_columns, ts);
         FUZZ_CHECK(f[2] == ev.action && f[9] == "header");
         check_text_fields({f[1], f[3], f[6], f[7], f[10], f[11]});
         check_session(f[4]);
