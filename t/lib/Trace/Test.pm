@@ -245,12 +245,12 @@ sub setup_sanitizer_reports {
 # The environment nginx runs in. nginx never frees what it allocated for its
 # last configuration: leaks are not looked for here, but by
 # scripts/leakcheck.pl (TRACE_NGINX_LEAK_OPTIONS), which tells nginx's from
-# the module's.
+# the module's, in the server only (not in `nginx -t` or `nginx -s`).
 sub nginx_env {
-    my ($self) = @_;
+    my ($self, $server) = @_;
     return {} unless $ENV{TRACE_SANITIZE} && $ENV{TRACE_NGINX_PRELOAD};
     my $dir = $self->sanitizer_dir;
-    my $leaks = $ENV{TRACE_NGINX_LEAK_OPTIONS} // 'detect_leaks=0';
+    my $leaks = $server && $ENV{TRACE_NGINX_LEAK_OPTIONS} || 'detect_leaks=0';
     return {
         LD_PRELOAD => $ENV{TRACE_NGINX_PRELOAD},
         ASAN_OPTIONS => "log_path=$dir/nginx-asan:$leaks:abort_on_error=0",
@@ -262,7 +262,8 @@ sub nginx_env {
 # is one); returns (exit code, stdout, stderr).
 sub run_nginx {
     my ($self, @args) = @_;
-    return run({ env => $self->nginx_env }, '/usr/sbin/nginx', @args);
+    my $server = !grep { $_ eq '-t' || $_ eq '-s' } @args;
+    return run({ env => $self->nginx_env($server) }, '/usr/sbin/nginx', @args);
 }
 
 # Sanitizer reports written so far, as "file:\ncontent".
