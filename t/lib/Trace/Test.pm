@@ -56,9 +56,15 @@ sub base { $_[0]{base} }
 
 # --- helpers ---------------------------------------------------------------------
 
+# Ports are taken below the kernel's ephemeral range: a server restarted on
+# its port (PostgreSQL in the outage tests) must not find it taken as the
+# source port of some client's connection ("Address already in use").
+my ($EPHEMERAL_LOW) = (slurp('/proc/sys/net/ipv4/ip_local_port_range') =~ /(\d+)/);
+$EPHEMERAL_LOW = 32768 unless $EPHEMERAL_LOW && $EPHEMERAL_LOW > 12000;
+
 sub free_port {
     for (1 .. 50) {
-        my $port = 20000 + int(rand(40000));
+        my $port = 10000 + int(rand($EPHEMERAL_LOW - 10000));
         my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port,
             Proto => 'tcp', ReuseAddr => 0, Listen => 1) or next;
         close $s;
