@@ -259,7 +259,7 @@ install: all
 	install -d -m 0750 $(DESTDIR)/var/lib/nginx-trace
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)
 
 -include $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(BUILD)/cli/main.d $(UNIT_OBJS:.o=.d)
 -include $(FUZZ_CORE_OBJS:.o=.d) $(FUZZ_CLI_OBJS:.o=.d) $(FUZZ_BINS:=.d)
