@@ -185,8 +185,8 @@ for my $file (@reports) {
 my $ok = !$ours && !$errors && @reports;
 printf "%d reloads, %d requests and %d audit events recorded, %.0f s\n", RELOADS, $recorded,
     $audited, time - $started;
-printf "LeakSanitizer reports from %d processes (master and every worker generation)\n",
-    scalar @reports;
+printf "LeakSanitizer report files: %d (every nginx process checks as it exits; only those "
+    . "that found something write one)\n", scalar @reports;
 printf "leaks with a frame in the module: %d (%d bytes)\n", $ours, $ours_bytes;
 printf "leaks of nginx itself (no module frame): %d (%d bytes)\n", $theirs, $theirs_bytes;
 print "sanitizer errors other than leaks: $errors\n";
