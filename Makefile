@@ -7,7 +7,14 @@ SHELL := /bin/bash
 
 # The one place the version is written: ngx_module/trace_version.h.
 VERSION := $(shell sed -n 's/^#define TRACE_VERSION "\(.*\)"/\1/p' ngx_module/trace_version.h)
-BUILD ?= build
+# A sanitizer build (make test SANITIZE=address,undefined) gets a tree of its
+# own, nginx's configure step included, so that build/ is never disturbed.
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+  BUILD ?= build-asan
+else
+  BUILD ?= build
+endif
 ABS_BUILD := $(abspath $(BUILD))
 DESTDIR ?=
 PREFIX ?= /usr/local
@@ -23,6 +30,7 @@ CXX := g++
 HARDENING := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor
 CXXFLAGS := -std=c++17 -O2 -g -fPIC $(HARDENING) $(WARNINGS) -MMD -MP
+LDFLAGS :=
 TOML_CFLAGS := -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1
 # Recursive (=): evaluated when a recipe runs, after `deps` installed libpq-dev.
 PQ_CFLAGS = $(shell pkg-config --cflags libpq)
@@ -46,7 +54,23 @@ UNIT_SRCS := $(sort $(wildcard t/unit/*.cpp))
 UNIT_OBJS := $(UNIT_SRCS:t/unit/%.cpp=$(BUILD)/unit/%.o)
 UNIT_TESTS := $(BUILD)/unit-tests
 
-.PHONY: all deps test unit integration run install clean
+# --- sanitizers: make test SANITIZE=address,undefined ----------------------------
+# The core, the C shim (through nginx's configure) and trace-ctl are built with
+# the sanitizers. /usr/sbin/nginx is not, so the harness preloads their runtimes
+# into it (TRACE_NGINX_PRELOAD) and fails a test whose nginx wrote a report.
+ifneq ($(SANITIZE),)
+  comma := ,
+  SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+  CXXFLAGS += $(SAN_FLAGS)
+  LDFLAGS += $(SAN_FLAGS)
+  NGX_CC_OPT += $(SAN_FLAGS)
+  NGX_LD_OPT += $(SAN_FLAGS)
+  SAN_RUNTIMES := $(patsubst address,asan,$(patsubst undefined,ubsan,$(subst $(comma), ,$(SANITIZE))))
+  SAN_PRELOAD = $(foreach rt,$(SAN_RUNTIMES),$(shell gcc -print-file-name=lib$(rt).so))
+  SAN_TEST_ENV = TRACE_SANITIZE=$(SANITIZE) TRACE_NGINX_PRELOAD="$(SAN_PRELOAD)"
+endif
+
+.PHONY: all deps deps-fuzz test unit integration run install clean fuzz leakcheck
 
 # Quiet unless V=1.
 ifeq ($(V),1)
@@ -97,7 +121,7 @@ $(MODULE): $(NGX_DIR)/.configured $(CORE_LIB) $(SHIM_SRCS)
 
 # --- trace-ctl -----------------------------------------------------------------
 
-$(BUILD)/gen/migrations_data.cpp: $(SQL_FILES) scripts/embed-sql.sh
+%/gen/migrations_data.cpp: $(SQL_FILES) scripts/embed-sql.sh
 	@mkdir -p $(@D)
 	$(say) GEN $@
 	$(Q)scripts/embed-sql.sh $@ $(SQL_FILES)
@@ -118,7 +142,7 @@ $(CLI_LIB): $(CLI_OBJS)
 
 $(TRACE_CTL): $(BUILD)/cli/main.o $(CLI_LIB) $(CORE_LIB)
 	$(say) LINK $@
-	$(Q)$(CXX) -o $@ $^ $(CLI_LIBS) $(CORE_LIBS) -Wl,-z,relro -Wl,-z,now
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(CLI_LIBS) $(CORE_LIBS) -Wl,-z,relro -Wl,-z,now
 
 # --- tests ----------------------------------------------------------------------
 
@@ -129,16 +153,82 @@ $(BUILD)/unit/%.o: t/unit/%.cpp | deps
 
 $(UNIT_TESTS): $(UNIT_OBJS) $(CLI_LIB) $(CORE_LIB)
 	$(say) LINK $@
-	$(Q)$(CXX) -o $@ $^ -lgtest -lgtest_main $(CLI_LIBS) $(CORE_LIBS)
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ -lgtest -lgtest_main $(CLI_LIBS) $(CORE_LIBS)
 
 test: all $(UNIT_TESTS)
-	@scripts/run-tests.pl $(BUILD)
+	@$(SAN_TEST_ENV) scripts/run-tests.pl $(BUILD)
 
 unit: $(UNIT_TESTS)
 	$(UNIT_TESTS)
 
 integration: all
 	prove -I t/lib t/*.t
+
+# --- fuzzing: make fuzz [FUZZ_SECONDS=10] [FUZZ_TARGETS="copy_text ..."] ----------
+# One libFuzzer target per t/fuzz/NAME.cpp, its seed corpus in t/fuzz/NAME/.
+# clang, AddressSanitizer and UndefinedBehaviorSanitizer, in a tree of its own
+# (build-fuzz/). A crash fails the run and leaves its input in
+# build-fuzz/artifacts/NAME/; new interesting inputs are merged into t/fuzz/NAME/.
+# trace-ctl's configuration is fuzzed with Debian's toml++ library, as trace-ctl
+# runs it: compiled in with the sanitizers, toml++ 3.3.0 stops at two known
+# upstream bugs on malformed non-ASCII text and table headers (marzer/tomlplusplus
+# issue 295 and PR 301; README, "Fuzzing"), and nothing behind them is reached.
+FUZZ_BUILD := build-fuzz
+FUZZ_SECONDS ?= 10
+FUZZ_CXX := clang++
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CXXFLAGS := -std=c++17 -O1 -g -fPIC $(WARNINGS) $(FUZZ_SAN) -MMD -MP
+FUZZ_TARGETS ?= $(sort $(basename $(notdir $(wildcard t/fuzz/*.cpp))))
+FUZZ_CORE_OBJS := $(CORE_SRCS:ngx_module/core/%.cpp=$(FUZZ_BUILD)/core/%.o)
+FUZZ_CLI_OBJS := $(CLI_SRCS:cli/%.cpp=$(FUZZ_BUILD)/cli/%.o) $(FUZZ_BUILD)/cli/migrations_data.o
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz-%)
+
+deps-fuzz:
+	@scripts/deps.sh fuzz
+
+$(FUZZ_BUILD)/core/%.o: ngx_module/core/%.cpp | deps-fuzz
+	@mkdir -p $(@D)
+	$(say) FUZZCC $<
+	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(PQ_CFLAGS) -Ingx_module -c $< -o $@
+
+$(FUZZ_BUILD)/cli/migrations_data.o: $(FUZZ_BUILD)/gen/migrations_data.cpp | deps-fuzz
+	@mkdir -p $(@D)
+	$(say) FUZZCC $<
+	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -Icli -c $< -o $@
+
+$(FUZZ_BUILD)/cli/%.o: cli/%.cpp | deps-fuzz
+	@mkdir -p $(@D)
+	$(say) FUZZCC $<
+	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(TOML_CFLAGS) $(PQ_CFLAGS) \
+	  -Icli -Ingx_module -c $< -o $@
+
+$(FUZZ_BUILD)/libtrace_core.a: $(FUZZ_CORE_OBJS)
+$(FUZZ_BUILD)/libtrace_cli.a: $(FUZZ_CLI_OBJS)
+$(FUZZ_BUILD)/libtrace_core.a $(FUZZ_BUILD)/libtrace_cli.a:
+	$(say) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz-%: t/fuzz/%.cpp t/fuzz/fuzz_support.hpp $(FUZZ_BUILD)/libtrace_cli.a \
+                      $(FUZZ_BUILD)/libtrace_core.a | deps-fuzz
+	$(say) FUZZ $@
+	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $(PQ_CFLAGS) -Icli -Ingx_module \
+	  -Ingx_module/core -o $@ $< $(FUZZ_BUILD)/libtrace_cli.a $(FUZZ_BUILD)/libtrace_core.a \
+	  $(CLI_LIBS) $(CORE_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# --- leak check: make leakcheck -----------------------------------------------------
+# 20 reloads with traffic between them, PostgreSQL up, the spool on: the normal
+# build's master and worker memory must not grow per reload (figures printed),
+# and LeakSanitizer, in the sanitizer build, must find no leak with a frame in
+# the module. About two minutes; not part of make test.
+LEAK_PRELOAD = $(shell gcc -print-file-name=libasan.so) $(shell gcc -print-file-name=libubsan.so)
+
+leakcheck: all
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all
+	@scripts/leakcheck.pl rss $(BUILD)
+	@TRACE_NGINX_PRELOAD="$(LEAK_PRELOAD)" scripts/leakcheck.pl lsan build-asan
 
 # --- the demo -------------------------------------------------------------------
 
@@ -169,6 +259,7 @@ install: all
 	install -d -m 0750 $(DESTDIR)/var/lib/nginx-trace
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)
 
 -include $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(BUILD)/cli/main.d $(UNIT_OBJS:.o=.d)
+-include $(FUZZ_CORE_OBJS:.o=.d) $(FUZZ_CLI_OBJS:.o=.d) $(FUZZ_BINS:=.d)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and running nginx-trace need,
 # and only those that are missing. Quiet when everything is already there.
+# Usage: deps.sh [SET...]: the base set, plus the named extra sets.
 #
 # Installing nginx or postgresql must not start or restart system services on a
 # machine where they already run (or would grab :80 and :5432): a temporary
@@ -12,6 +13,13 @@ packages=(
   postgresql libtomlplusplus-dev nlohmann-json3-dev libgtest-dev libssl-dev zlib1g-dev
   libdbd-pg-perl libnet-server-mail-perl python3-aiosmtpd wrk g++ make pkg-config
 )
+
+for set in "$@"; do
+  case "$set" in
+    fuzz) packages+=(clang libclang-rt-dev) ;;  # make fuzz: libFuzzer and clang's sanitizers
+    *) echo "deps: unknown package set '$set'" >&2; exit 2 ;;
+  esac
+done
 
 # One dpkg-query for all packages keeps a no-op run fast.
 installed=" $(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${packages[@]}" 2>/dev/null |

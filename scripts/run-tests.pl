@@ -16,6 +16,8 @@ $ENV{TRACE_BUILD} = Cwd::abs_path($build) if eval { require Cwd; 1 };
 
 my ($passed, $failed) = (0, 0);
 my @failures;
+print "sanitizers: $ENV{TRACE_SANITIZE} (nginx preloads $ENV{TRACE_NGINX_PRELOAD})\n"
+    if $ENV{TRACE_SANITIZE};
 
 # --- unit tests ----------------------------------------------------------------
 {

@@ -16,7 +16,9 @@ PathRegex::PathRegex(std::string_view pattern) {
         throw RegexError(std::string(reinterpret_cast<char *>(message)) + " at offset " +
                          std::to_string(error_offset));
     }
-    jit_ = pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE) == 0;
+    // pcre2_match() runs the JIT code when there is some (a failure here only
+    // means the interpreter runs instead).
+    pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE);
     match_data_ = pcre2_match_data_create(1, nullptr);
     match_context_ = pcre2_match_context_create(nullptr);
     if (match_data_ == nullptr || match_context_ == nullptr) {
@@ -38,10 +40,12 @@ PathRegex::~PathRegex() {
 }
 
 bool PathRegex::matches(std::string_view subject) const {
+    // Not pcre2_jit_match(): it skips the check of the subject that a pattern
+    // in UTF mode ("(*UTF)..." in a directive) needs, and a client's invalid
+    // UTF-8 would then be undefined behaviour. pcre2_match() checks, then runs
+    // the JIT code; an invalid subject is an error, which counts as no match.
     auto *data = reinterpret_cast<PCRE2_SPTR>(subject.data());
-    int rc = jit_ ? pcre2_jit_match(code_, data, subject.size(), 0, 0, match_data_,
-                                    match_context_)
-                  : pcre2_match(code_, data, subject.size(), 0, 0, match_data_, match_context_);
+    int rc = pcre2_match(code_, data, subject.size(), 0, 0, match_data_, match_context_);
     return rc >= 0;
 }
 

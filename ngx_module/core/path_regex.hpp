@@ -28,7 +28,8 @@ public:
     PathRegex &operator=(const PathRegex &) = delete;
 
     // Whether the pattern matches anywhere in subject. Any bytes are fine:
-    // no UTF-8 check is made, so a hostile path cannot make matching fail.
+    // unless the pattern asks for UTF mode ("(*UTF)"), no UTF-8 check is made;
+    // in UTF mode, a subject that is not valid UTF-8 does not match.
     bool matches(std::string_view subject) const;
 
     static constexpr uint32_t match_limit = 100000;
@@ -37,7 +38,6 @@ private:
     pcre2_code *code_ = nullptr;
     pcre2_match_context *match_context_ = nullptr;
     pcre2_match_data *match_data_ = nullptr;
-    bool jit_ = false;
 };
 
 }  // namespace trace

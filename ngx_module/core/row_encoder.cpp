@@ -15,7 +15,10 @@ RowEncoder::RowEncoder(std::string host, std::string session_key)
 void append_copy_inet(std::string &out, std::string_view text) {
     char buf[INET6_ADDRSTRLEN + 1];
     unsigned char addr[sizeof(struct in6_addr)];
-    if (text.empty() || text.size() >= sizeof(buf)) {
+    // inet_pton() reads up to a NUL: "::1\0junk" would pass, and its NUL
+    // would reach PostgreSQL and cost the whole batch.
+    if (text.empty() || text.size() >= sizeof(buf) ||
+        std::memchr(text.data(), '\0', text.size()) != nullptr) {
         append_copy_null(out);
         return;
     }

@@ -4,6 +4,7 @@
 // hold the input.
 
 #include "copy_text.hpp"
+#include "row_encoder.hpp"
 
 #include <gtest/gtest.h>
 
@@ -185,4 +186,20 @@ TEST(CopyText, TimestampsAndDurations) {
     out.clear();
     trace::append_copy_seconds(out, -5);
     EXPECT_EQ(out, "0.000000");
+}
+
+// Found by the row_encoder fuzz target: inet_pton() stops at a NUL, so
+// "::1\0junk" passed as an address and its NUL reached the COPY row.
+TEST(CopyText, InetIsAnAddressOrNull) {
+    std::string out;
+    trace::append_copy_inet(out, "192.0.2.1");
+    out += ' ';
+    trace::append_copy_inet(out, "::ffff:192.0.2.1");
+    out += ' ';
+    trace::append_copy_inet(out, "unix:");
+    out += ' ';
+    trace::append_copy_inet(out, std::string_view("::1\0junk", 8));
+    out += ' ';
+    trace::append_copy_inet(out, "");
+    EXPECT_EQ(out, "192.0.2.1 ::ffff:192.0.2.1 \\N \\N \\N");
 }

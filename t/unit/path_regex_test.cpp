@@ -20,6 +20,17 @@ TEST(PathRegex, AnyBytesAreASubject) {
     EXPECT_FALSE(r.matches(""));
 }
 
+// Found by the path_regex fuzz target: with pcre2_jit_match(), a pattern in
+// UTF mode matched a truncated UTF-8 sequence, reading past the subject.
+TEST(PathRegex, UtfModePatternOnInvalidUtf8DoesNotMatch) {
+    PathRegex dot("(*UTF)^/.$");
+    EXPECT_TRUE(dot.matches("/\xc3\xa9"));
+    EXPECT_FALSE(dot.matches("/\xc3"));
+    PathRegex e_acute("(*UTF)^/caf\\x{e9}");
+    EXPECT_TRUE(e_acute.matches("/caf\xc3\xa9"));
+    EXPECT_FALSE(e_acute.matches("/caf\xe9"));
+}
+
 TEST(PathRegex, BadPatternSaysWhere) {
     try {
         PathRegex r("(unclosed");

@@ -4,6 +4,12 @@ package Trace::Test;
 # built module, and an SMTP sink, each on a free loopback port in a temporary
 # directory, all stopped when the test ends (also when it dies). nginx's error
 # log is checked for [alert], [crit] and [emerg] at the end of every test.
+#
+# Sanitizer builds (make test SANITIZE=address,undefined): TRACE_SANITIZE is
+# set, and TRACE_NGINX_PRELOAD names the sanitizer runtimes. /usr/sbin/nginx is
+# not built with them, so they are preloaded into every nginx the harness
+# starts; every report (nginx's, trace-ctl's) goes to a file under the test's
+# directory, and a test that leaves one fails.
 
 use strict;
 use warnings;
@@ -41,6 +47,7 @@ sub new {
     chmod 0755, $base;
     my $self = bless { base => $base, expected_errors => [], %args }, $class;
     push @live, $self;
+    $self->setup_sanitizer_reports if $ENV{TRACE_SANITIZE};
     diag("test files kept in $base") if $ENV{TRACE_KEEP};
     return $self;
 }
@@ -49,9 +56,15 @@ sub base { $_[0]{base} }
 
 # --- helpers ---------------------------------------------------------------------
 
+# Ports are taken below the kernel's ephemeral range: a server restarted on
+# its port (PostgreSQL in the outage tests) must not find it taken as the
+# source port of some client's connection ("Address already in use").
+my ($EPHEMERAL_LOW) = (slurp('/proc/sys/net/ipv4/ip_local_port_range') =~ /(\d+)/);
+$EPHEMERAL_LOW = 32768 unless $EPHEMERAL_LOW && $EPHEMERAL_LOW > 12000;
+
 sub free_port {
     for (1 .. 50) {
-        my $port = 20000 + int(rand(40000));
+        my $port = 10000 + int(rand($EPHEMERAL_LOW - 10000));
         my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port,
             Proto => 'tcp', ReuseAddr => 0, Listen => 1) or next;
         close $s;
@@ -219,18 +232,65 @@ EOF
 sub nginx_prefix { $_[0]{nginx_prefix} }
 sub error_log { "$_[0]{nginx_prefix}/logs/error.log" }
 
+# --- sanitizer builds -----------------------------------------------------------
+
+sub sanitizer_dir { "$_[0]{base}/sanitizer" }
+
+# Reports go to files named after their process (log_path appends the pid);
+# the directory is writable by nginx's workers and by trace-ctl run as nobody.
+sub setup_sanitizer_reports {
+    my ($self) = @_;
+    my $dir = $self->sanitizer_dir;
+    make_path($dir);
+    chmod 01777, $dir;
+    # For trace-ctl and the other instrumented programs a test runs: leaks too.
+    $ENV{ASAN_OPTIONS} = "log_path=$dir/asan:detect_leaks=1:abort_on_error=0";
+    $ENV{UBSAN_OPTIONS} = "log_path=$dir/ubsan:print_stacktrace=1:halt_on_error=1";
+}
+
+# The environment nginx runs in. nginx never frees what it allocated for its
+# last configuration: leaks are not looked for here, but by
+# scripts/leakcheck.pl (TRACE_NGINX_LEAK_OPTIONS), which tells nginx's from
+# the module's, in the server only (not in `nginx -t` or `nginx -s`).
+sub nginx_env {
+    my ($self, $server) = @_;
+    return {} unless $ENV{TRACE_SANITIZE} && $ENV{TRACE_NGINX_PRELOAD};
+    my $dir = $self->sanitizer_dir;
+    my $leaks = $server && $ENV{TRACE_NGINX_LEAK_OPTIONS} || 'detect_leaks=0';
+    return {
+        LD_PRELOAD => $ENV{TRACE_NGINX_PRELOAD},
+        ASAN_OPTIONS => "log_path=$dir/nginx-asan:$leaks:abort_on_error=0",
+        UBSAN_OPTIONS => "log_path=$dir/nginx-ubsan:print_stacktrace=1:halt_on_error=1",
+    };
+}
+
+# Runs /usr/sbin/nginx with @args (in the sanitizer's environment when there
+# is one); returns (exit code, stdout, stderr).
+sub run_nginx {
+    my ($self, @args) = @_;
+    my $server = !grep { $_ eq '-t' || $_ eq '-s' } @args;
+    return run({ env => $self->nginx_env($server) }, '/usr/sbin/nginx', @args);
+}
+
+# Sanitizer reports written so far, as "file:\ncontent".
+sub sanitizer_reports {
+    my ($self) = @_;
+    return () unless $ENV{TRACE_SANITIZE};
+    return map { "$_:\n" . slurp($_) } grep { -s } sort glob($self->sanitizer_dir . '/*');
+}
+
 # nginx -t on a configuration body; returns (exit code, output).
 sub nginx_test {
     my ($self, $conf, %args) = @_;
     my $file = $self->write_nginx_conf($conf, %args);
-    my ($rc, $out, $err) = run('/usr/sbin/nginx', '-t', '-q', '-p', $self->{nginx_prefix},
+    my ($rc, $out, $err) = $self->run_nginx('-t', '-q', '-p', $self->{nginx_prefix},
         '-c', $file);
     return ($rc, $out . $err);
 }
 
 sub start_nginx {
     my ($self) = @_;
-    my ($rc, $out, $err) = run('/usr/sbin/nginx', '-p', $self->{nginx_prefix}, '-c',
+    my ($rc, $out, $err) = $self->run_nginx('-p', $self->{nginx_prefix}, '-c',
         $self->{nginx_conf});
     die "nginx did not start: $out$err" if $rc;
     $self->{nginx_running} = 1;
@@ -256,7 +316,7 @@ sub worker_pids {
 sub nginx_signal {
     my ($self, $signal) = @_;
     my $started = time;
-    my ($rc, $out, $err) = run('/usr/sbin/nginx', '-p', $self->{nginx_prefix}, '-c',
+    my ($rc, $out, $err) = $self->run_nginx('-p', $self->{nginx_prefix}, '-c',
         $self->{nginx_conf}, '-s', $signal);
     die "nginx -s $signal failed: $out$err" if $rc;
     return time - $started;
@@ -555,6 +615,11 @@ sub done {
     my @errors = $self->unexpected_errors;
     ok(!@errors, 'error log has no unexpected alert, crit or emerg')
         or diag(join "\n", @errors);
+    if ($ENV{TRACE_SANITIZE}) {
+        my @reports = $self->sanitizer_reports;
+        ok(!@reports, 'no AddressSanitizer or UndefinedBehaviorSanitizer report')
+            or diag(join "\n", @reports);
+    }
     done_testing();
 }
 

@@ -1,0 +1,144 @@
+// What the fuzz targets share: reference implementations, written
+// independently of the code under test, that the targets compare against, and
+// a way to fail that libFuzzer reports as a crash (and saves the input of).
+//
+// The references are deliberately naive (clear over fast): a fuzz target is
+// only as good as the invariant it checks.
+
+#ifndef TRACE_FUZZ_SUPPORT_HPP
+#define TRACE_FUZZ_SUPPORT_HPP
+
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+// Fails the run: libFuzzer saves the input as a reproducer (crash-<sha1>).
+#define FUZZ_CHECK(cond)                                                              \
+    do {                                                                              \
+        if (!(cond)) {                                                                \
+            std::fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, \
+                         #cond);                                                      \
+            std::abort();                                                             \
+        }                                                                             \
+    } while (0)
+
+namespace fuzz {
+
+// Length of the UTF-8 character at the start of s (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF, no NUL, as PostgreSQL wants),
+// or 0 when s does not start with one. Decodes the code point and checks its
+// range, where the code under test checks lead and second bytes.
+inline std::size_t utf8_char_length(std::string_view s) {
+    if (s.empty()) {
+        return 0;
+    }
+    auto byte = [&s](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    unsigned char lead = byte(0);
+    std::size_t n;
+    char32_t cp;
+    if (lead == 0) {
+        return 0;
+    } else if (lead < 0x80) {
+        return 1;
+    } else if ((lead & 0xE0) == 0xC0) {
+        n = 2, cp = lead & 0x1F;
+    } else if ((lead & 0xF0) == 0xE0) {
+        n = 3, cp = lead & 0x0F;
+    } else if ((lead & 0xF8) == 0xF0) {
+        n = 4, cp = lead & 0x07;
+    } else {
+        return 0;
+    }
+    if (s.size() < n) {
+        return 0;
+    }
+    for (std::size_t i = 1; i < n; ++i) {
+        if ((byte(i) & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (byte(i) & 0x3F);
+    }
+    static const char32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < smallest[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    return n;
+}
+
+inline bool is_valid_utf8(std::string_view s) {
+    while (!s.empty()) {
+        std::size_t n = utf8_char_length(s);
+        if (n == 0) {
+            return false;
+        }
+        s.remove_prefix(n);
+    }
+    return true;
+}
+
+// Decodes one field of PostgreSQL's COPY text format, accepting only the
+// escapes our encoder may write (\\ \t \n \r); nullopt for anything else
+// (a raw tab, newline or CR, a lone or unknown backslash escape).
+inline std::optional<std::string> copy_decode_field(std::string_view field) {
+    std::string out;
+    for (std::size_t i = 0; i < field.size(); ++i) {
+        char c = field[i];
+        if (c == '\t' || c == '\n' || c == '\r') {
+            return std::nullopt;
+        }
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        if (++i == field.size()) {
+            return std::nullopt;
+        }
+        switch (field[i]) {
+        case '\\': out += '\\'; break;
+        case 't': out += '\t'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        default: return std::nullopt;
+        }
+    }
+    return out;
+}
+
+inline int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Percent-decoding as RFC 3986 and urlencoded forms have it: "%HH" is a byte,
+// anything else (a lone '%') is itself.
+inline std::string percent_decode(std::string_view s, bool plus_is_space) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && s.size() - i >= 3 && hex_value(s[i + 1]) >= 0 &&
+            hex_value(s[i + 2]) >= 0) {
+            out += static_cast<char>(hex_value(s[i + 1]) << 4 | hex_value(s[i + 2]));
+            i += 2;
+        } else {
+            out += (plus_is_space && s[i] == '+') ? ' ' : s[i];
+        }
+    }
+    return out;
+}
+
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+inline std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (char &c : out) {
+        c = ascii_lower(c);
+    }
+    return out;
+}
+
+}  // namespace fuzz
+
+#endif

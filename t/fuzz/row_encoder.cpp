@@ -1,0 +1,180 @@
+// Whole request and audit rows, from any field values a client can influence
+// (URI, Host, User-Agent, user, session token, request id, client address).
+// Invariants:
+// - one row: ends in its only newline, and has exactly as many fields as the
+//   COPY column list; every text field is \N or valid COPY text that decodes
+//   to valid UTF-8 without NUL;
+// - the raw session token is never in the row: the session is 32 hex digits
+//   (its keyed hash) or \N; client_addr is \N or only address characters;
+// - numbers and times read back as what was given;
+// - a query parameter named like a secret has "[REDACTED]" as its value.
+
+#include "copy_text.hpp"
+#include "fuzz_support.hpp"
+#include "row_encoder.hpp"
+
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <vector>
+
+namespace {
+
+std::vector<std::string> split(const std::string &s, char sep) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (;;) {
+        std::size_t end = s.find(sep, start);
+        parts.push_back(s.substr(start, end == std::string::npos ? end : end - start));
+        if (end == std::string::npos) {
+            return parts;
+        }
+        start = end + 1;
+    }
+}
+
+std::size_t count_columns(const char *list) {
+    return static_cast<std::size_t>(std::count(list, list + std::strlen(list), ',')) + 1;
+}
+
+// A value that is absent (NULL) a tenth of the time.
+trace_str_t maybe(FuzzedDataProvider &p, std::string &keep, std::size_t max) {
+    keep = p.ConsumeRandomLengthString(max);
+    if (p.ConsumeIntegralInRange(0, 9) == 0) {
+        return {nullptr, 0};
+    }
+    return {reinterpret_cast<const unsigned char *>(keep.data()), keep.size()};
+}
+
+// "2026-11-27 05:42:52.123456+00" back to microseconds since the epoch.
+std::int64_t parse_timestamp(const std::string &s) {
+    std::tm tm{};
+    int us = -1;
+    char tail[4] = {};
+    FUZZ_CHECK(s.size() == 29);
+    FUZZ_CHECK(std::sscanf(s.c_str(), "%4d-%2d-%2d %2d:%2d:%2d.%6d%3s", &tm.tm_year, &tm.tm_mon,
+                           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us, tail) == 8);
+    FUZZ_CHECK(std::string(tail) == "+00");
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<std::int64_t>(timegm(&tm)) * 1000000 + us;
+}
+
+// The fields of one row: it ends in its only newline, has one field per
+// column, and starts with the time it was given.
+std::vector<std::string> split_row(std::string row, const char *columns, std::int64_t ts) {
+    FUZZ_CHECK(!row.empty() && row.back() == '\n');
+    row.pop_back();
+    FUZZ_CHECK(row.find('\n') == std::string::npos);
+    std::vector<std::string> fields = split(row, '\t');
+    FUZZ_CHECK(fields.size() == count_columns(columns));
+    FUZZ_CHECK(parse_timestamp(fields[0]) == ts);
+    return fields;
+}
+
+void check_text_fields(const std::vector<std::string> &fields) {
+    for (const std::string &f : fields) {
+        if (f == "\\N") {
+            continue;
+        }
+        std::optional<std::string> decoded = fuzz::copy_decode_field(f);
+        FUZZ_CHECK(decoded && fuzz::is_valid_utf8(*decoded));
+    }
+}
+
+void check_session(const std::string &field) {
+    if (field == "\\N") {
+        return;
+    }
+    FUZZ_CHECK(field.size() == TRACE_SESSION_HASH_LEN);
+    FUZZ_CHECK(field.find_first_not_of("0123456789abcdef") == std::string::npos);
+}
+
+void check_inet(const std::string &field) {
+    FUZZ_CHECK(field == "\\N" || field.find_first_not_of("0123456789abcdefABCDEF.:") ==
+                                     std::string::npos);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    FuzzedDataProvider p(data, size);
+    static const trace::RowEncoder encoder("web-1", "0123456789abcdef0123456789abcdef");
+    // Wall-clock times from 1970 to 9999: what nginx's clock can say.
+    std::int64_t ts = p.ConsumeIntegralInRange<std::int64_t>(0, 253402300799999999LL);
+    std::int64_t duration = p.ConsumeIntegral<std::int64_t>();
+    int status = p.ConsumeIntegral<int>();
+    std::int64_t bytes_sent = p.ConsumeIntegral<std::int64_t>();
+    std::string s[8];
+    std::string row;
+
+    if (p.ConsumeBool()) {
+        trace_request_t req{};
+        req.start_us = ts;
+        req.duration_us = duration;
+        req.status = status;
+        req.bytes_sent = bytes_sent;
+        req.server_name = maybe(p, s[0], 64);
+        req.method = maybe(p, s[1], 16);
+        req.user = maybe(p, s[2], 600);
+        req.session = maybe(p, s[3], 64);
+        req.client_addr = maybe(p, s[4], 48);
+        req.user_agent = maybe(p, s[5], 64);
+        req.request_id = maybe(p, s[6], 600);
+        req.uri = maybe(p, s[7], 4096);
+        encoder.append_request(row, req);
+        std::vector<std::string> f = split_row(row, trace::request_columns, ts);
+        check_text_fields({f[1], f[2], f[3], f[4], f[5], f[8], f[12], f[13]});
+        FUZZ_CHECK(f[6] == std::to_string(status));
+        std::int64_t d = duration < 0 ? 0 : duration;
+        char expected_duration[32];
+        std::snprintf(expected_duration, sizeof(expected_duration), "%lld.%06lld",
+                      static_cast<long long>(d / 1000000), static_cast<long long>(d % 1000000));
+        FUZZ_CHECK(f[7] == expected_duration);
+        check_session(f[9]);
+        check_inet(f[10]);
+        FUZZ_CHECK(f[11] == std::to_string(bytes_sent));
+
+        std::size_t q = s[7].find('?');
+        if (req.uri.data != nullptr && q != std::string::npos) {
+            std::vector<std::string> in = split(s[7].substr(q + 1), '&');
+            std::vector<std::string> out = split(*fuzz::copy_decode_field(f[5]), '&');
+            FUZZ_CHECK(in.size() == out.size());
+            for (std::size_t i = 0; i < in.size(); ++i) {
+                std::size_t eq = in[i].find('=');
+                if (eq == std::string::npos || eq + 1 == in[i].size()) {
+                    continue;
+                }
+                std::string name = fuzz::ascii_lower(fuzz::percent_decode(in[i].substr(0, eq), true));
+                if (name == "password" || name == "token" || name == "api_key") {
+                    FUZZ_CHECK(out[i].size() >= 11 &&
+                               out[i].compare(out[i].size() - 11, 11, "=[REDACTED]") == 0);
+                }
+            }
+        }
+    } else {
+        static const char *const actions[] = {"login", "logout", "login_failed"};
+        trace_audit_t ev{};
+        ev.ts_us = ts;
+        ev.status = status;
+        ev.action = actions[p.ConsumeIntegralInRange(0, 2)];
+        ev.source = "header";
+        ev.user = maybe(p, s[0], 600);
+        ev.session = maybe(p, s[1], 64);
+        ev.client_addr = maybe(p, s[2], 48);
+        ev.method = maybe(p, s[3], 16);
+        ev.path = maybe(p, s[4], 4096);
+        ev.user_agent = maybe(p, s[5], 64);
+        ev.request_id = maybe(p, s[6], 600);
+        encoder.append_audit(row, ev);
+        std::vector<std::string> f = split_row(row, trace::audit_columns, ts);
+        FUZZ_CHECK(f[2] == ev.action && f[9] == "header");
+        check_text_fields({f[1], f[3], f[6], f[7], f[10], f[11]});
+        check_session(f[4]);
+        check_inet(f[5]);
+        FUZZ_CHECK(f[8] == std::to_string(status));
+    }
+    return 0;
+}

@@ -1,0 +1,163 @@
+// The spool reader (what a worker does with spool files left by an earlier
+// one) on a file of arbitrary bytes. Invariants:
+// - it never crashes, and replays exactly the valid records at the start of
+//   the file, in order: a reference walk, which checks each record's CRC-32
+//   with zlib, says which; nothing whose CRC does not match is ever replayed;
+// - what follows them decides the file's fate: the end of the file, and it
+//   is removed; a torn record (the file ends inside it), and it is removed
+//   with a warning; anything else (a foreign file, a bad record), and it is
+//   kept aside as *.corrupt and reported as an error.
+
+#include "fuzz_support.hpp"
+#include "spool.hpp"
+#include "spool_format.hpp"
+#include "trace_core.h"
+
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <zlib.h>
+
+#include <cstdlib>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+enum class Fate { removed, removed_torn, kept_corrupt };
+
+struct Expected {
+    std::vector<std::pair<std::string, std::string>> batches;  // id, rows
+    Fate fate;
+};
+
+std::uint32_t le32(std::string_view s, std::size_t at) {
+    std::uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) {
+        v = v << 8 | static_cast<unsigned char>(s[at + static_cast<std::size_t>(i)]);
+    }
+    return v;
+}
+
+Expected reference_walk(std::string_view file) {
+    Expected e{{}, Fate::removed};
+    if (file.empty()) {
+        return e;
+    }
+    if (file.substr(0, 8) != "NTSPOOL1") {
+        e.fate = Fate::kept_corrupt;
+        return e;
+    }
+    std::string_view rest = file.substr(8);
+    while (!rest.empty()) {
+        if (rest.size() < 24) {
+            e.fate = Fate::removed_torn;
+            return e;
+        }
+        std::uint32_t id_len = le32(rest, 12), rows_len = le32(rest, 16);
+        if (le32(rest, 0) != 0x3142544E || id_len == 0 || id_len > 256 ||
+            rows_len > 256u * 1024 * 1024) {
+            e.fate = Fate::kept_corrupt;
+            return e;
+        }
+        if (rest.size() < 24ull + id_len + rows_len) {
+            e.fate = Fate::removed_torn;
+            return e;
+        }
+        std::string covered(rest.substr(4, 16));
+        covered += rest.substr(24, id_len + rows_len);
+        std::uint32_t crc = static_cast<std::uint32_t>(crc32(
+            0, reinterpret_cast<const Bytef *>(covered.data()), static_cast<uInt>(covered.size())));
+        std::string_view id = rest.substr(24, id_len), rows = rest.substr(24 + id_len, rows_len);
+        std::size_t lines = 0;
+        for (char c : rows) {
+            lines += c == '\n';
+        }
+        bool table_ok = (rest[4] == 1 || rest[4] == 2) && rest[5] == 0 && rest[6] == 0 &&
+                        rest[7] == 0;
+        if (crc != le32(rest, 20) || !table_ok || lines != le32(rest, 8) ||
+            (!rows.empty() && rows.back() != '\n')) {
+            e.fate = Fate::kept_corrupt;
+            return e;
+        }
+        e.batches.emplace_back(std::string(id), std::string(rows));
+        rest.remove_prefix(24 + id_len + rows_len);
+    }
+    return e;
+}
+
+const std::string &scratch_dir() {
+    static const std::string dir = [] {
+        std::string tmpl = (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+        tmpl += "/trace-fuzz-spool-XXXXXX";
+        FUZZ_CHECK(mkdtemp(tmpl.data()) != nullptr);
+        return tmpl;
+    }();
+    return dir;
+}
+
+std::vector<std::string> list_and_clear(const std::string &dir) {
+    std::vector<std::string> names;
+    DIR *d = opendir(dir.c_str());
+    FUZZ_CHECK(d != nullptr);
+    while (dirent *e = readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") {
+            names.push_back(n);
+            unlink((dir + "/" + n).c_str());
+        }
+    }
+    closedir(d);
+    return names;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    FuzzedDataProvider provider(data, size);
+    // Mostly a file that starts right, so that the fuzzer reaches the records.
+    std::string file = provider.ConsumeBool() ? "NTSPOOL1" : "";
+    file += provider.ConsumeRemainingBytesAsString();
+
+    const std::string &dir = scratch_dir();
+    const std::string name = "trace-00000000000000000001-1-1.spool";
+    int fd = open((dir + "/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FUZZ_CHECK(fd >= 0);
+    FUZZ_CHECK(write(fd, file.data(), file.size()) == static_cast<ssize_t>(file.size()));
+    close(fd);
+
+    std::vector<std::pair<std::string, std::string>> replayed;
+    int warnings = 0, errors = 0;
+    {
+        trace::SpoolConfig config;
+        config.dir = dir;
+        trace::Spool spool(config, [&](int level, const std::string &) {
+            warnings += level == TRACE_LOG_WARN;
+            errors += level == TRACE_LOG_ERR;
+        });
+        trace::Batch batch;
+        while (spool.peek(batch)) {
+            replayed.emplace_back(batch.id, batch.rows);
+            spool.advance();
+            FUZZ_CHECK(replayed.size() <= file.size());  // it always moves on
+        }
+        FUZZ_CHECK(!spool.has_backlog());
+    }
+
+    Expected expected = reference_walk(file);
+    FUZZ_CHECK(replayed == expected.batches);
+    std::vector<std::string> left = list_and_clear(dir);
+    switch (expected.fate) {
+    case Fate::removed:
+        FUZZ_CHECK(left.empty() && warnings == 0 && errors == 0);
+        break;
+    case Fate::removed_torn:
+        FUZZ_CHECK(left.empty() && warnings == 1 && errors == 0);
+        break;
+    case Fate::kept_corrupt:
+        FUZZ_CHECK(left.size() == 1 && left[0] == name + ".corrupt" && errors == 1);
+        break;
+    }
+    return 0;
+}
