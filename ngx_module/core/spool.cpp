@@ -231,7 +231,7 @@ bool Spool::peek(Batch &batch) {
         }
         std::size_t length = spool_record_length(std::string_view(header, sizeof(header)));
         if (length == 0) {
-            quarantine_front("not a batch record");
+            quarantine_front("not a sound batch record header");
             continue;
         }
         if (f.size - f.read_at < length) {
@@ -301,7 +301,8 @@ void Spool::claim_orphans() {
             if (st.st_size == 0) {
                 ::unlink(path.c_str());
             } else {
-                notice_(TRACE_LOG_ERR, "trace: " + path + " is not a spool file; it is left alone");
+                notice_(TRACE_LOG_ERR, "trace: " + path +
+                                           " is not a spool file; it is set aside as .corrupt");
                 ::rename(path.c_str(), (path + ".corrupt").c_str());
             }
             ::close(fd);

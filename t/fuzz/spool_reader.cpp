@@ -4,9 +4,10 @@
 //   the file, in order: a reference walk, which checks each record's CRC-32
 //   with zlib, says which; nothing whose CRC does not match is ever replayed;
 // - what follows them decides the file's fate: the end of the file, and it
-//   is removed; a torn record (the file ends inside it), and it is removed
-//   with a warning; anything else (a foreign file, a bad record), and it is
-//   kept aside as *.corrupt and reported as an error.
+//   is removed; a torn record (a sound header, and the file ends inside the
+//   record), and it is removed with a warning; anything else (a foreign file,
+//   a damaged header or body), and it is kept aside as *.corrupt and reported
+//   as an error.
 
 #include "fuzz_support.hpp"
 #include "spool.hpp"
@@ -40,49 +41,57 @@ std::uint32_t le32(std::string_view s, std::size_t at) {
     return v;
 }
 
+std::uint32_t crc_of(std::string_view s) {
+    return static_cast<std::uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef *>(s.data()), static_cast<uInt>(s.size())));
+}
+
+// The format, walked independently: "NTSPOOL2", then records of a 28-byte
+// header (magic "NTB2", table, host length, two zero bytes, row count, id and
+// rows lengths, the header's CRC-32, the body's CRC-32) and a body (id, host,
+// rows).
 Expected reference_walk(std::string_view file) {
     Expected e{{}, Fate::removed};
     if (file.empty()) {
         return e;
     }
-    if (file.substr(0, 8) != "NTSPOOL1") {
+    if (file.substr(0, 8) != "NTSPOOL2") {
         e.fate = Fate::kept_corrupt;
         return e;
     }
     std::string_view rest = file.substr(8);
     while (!rest.empty()) {
-        if (rest.size() < 24) {
+        if (rest.size() < 28) {
             e.fate = Fate::removed_torn;
             return e;
         }
+        std::size_t host_len = static_cast<unsigned char>(rest[5]);
         std::uint32_t id_len = le32(rest, 12), rows_len = le32(rest, 16);
-        if (le32(rest, 0) != 0x3142544E || id_len == 0 || id_len > 256 ||
-            rows_len > 256u * 1024 * 1024) {
+        bool header_ok = le32(rest, 0) == 0x3242544E && crc_of(rest.substr(4, 16)) == le32(rest, 20) &&
+                         (rest[4] == 1 || rest[4] == 2) && rest[6] == 0 && rest[7] == 0 &&
+                         id_len != 0 && id_len <= 256 && rows_len <= 256u * 1024 * 1024;
+        if (!header_ok) {
             e.fate = Fate::kept_corrupt;
             return e;
         }
-        if (rest.size() < 24ull + id_len + rows_len) {
-            e.fate = Fate::removed_torn;
+        std::size_t body_len = std::size_t{id_len} + host_len + rows_len;
+        if (rest.size() < 28 + body_len) {
+            e.fate = Fate::removed_torn;  // a sound header, the rest never written
             return e;
         }
-        std::string covered(rest.substr(4, 16));
-        covered += rest.substr(24, id_len + rows_len);
-        std::uint32_t crc = static_cast<std::uint32_t>(crc32(
-            0, reinterpret_cast<const Bytef *>(covered.data()), static_cast<uInt>(covered.size())));
-        std::string_view id = rest.substr(24, id_len), rows = rest.substr(24 + id_len, rows_len);
+        std::string_view id = rest.substr(28, id_len);
+        std::string_view rows = rest.substr(28 + id_len + host_len, rows_len);
         std::size_t lines = 0;
         for (char c : rows) {
             lines += c == '\n';
         }
-        bool table_ok = (rest[4] == 1 || rest[4] == 2) && rest[5] == 0 && rest[6] == 0 &&
-                        rest[7] == 0;
-        if (crc != le32(rest, 20) || !table_ok || lines != le32(rest, 8) ||
+        if (crc_of(rest.substr(28, body_len)) != le32(rest, 24) || lines != le32(rest, 8) ||
             (!rows.empty() && rows.back() != '\n')) {
             e.fate = Fate::kept_corrupt;
             return e;
         }
         e.batches.emplace_back(std::string(id), std::string(rows));
-        rest.remove_prefix(24 + id_len + rows_len);
+        rest.remove_prefix(28 + body_len);
     }
     return e;
 }
@@ -117,7 +126,7 @@ std::vector<std::string> list_and_clear(const std::string &dir) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FuzzedDataProvider provider(data, size);
     // Mostly a file that starts right, so that the fuzzer reaches the records.
-    std::string file = provider.ConsumeBool() ? "NTSPOOL1" : "";
+    std::string file = provider.ConsumeBool() ? "NTSPOOL2" : "";
     file += provider.ConsumeRemainingBytesAsString();
 
     const std::string &dir = scratch_dir();

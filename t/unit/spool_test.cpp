@@ -209,6 +209,27 @@ TEST_F(SpoolTest, CorruptFileIsReportedKeptAsideAndSkipped) {
     EXPECT_TRUE(reported);
 }
 
+TEST_F(SpoolTest, DamagedLengthIsCorruptionNotATornTail) {
+    {
+        Spool s(config(), collect());
+        ASSERT_TRUE(s.append(make_batch("d-1", 2)));
+        ASSERT_TRUE(s.append(make_batch("d-2", 2)));
+        ASSERT_TRUE(s.append(make_batch("d-3", 2)));
+    }
+    std::string f = files().at(0);
+    std::string first;
+    encode_spool_record(first, make_batch("d-1", 2));
+    int fd = open(f.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    off_t second = static_cast<off_t>(spool_file_magic.size() + first.size());
+    ASSERT_EQ(pwrite(fd, "\xff\xff\xff\x0f", 4, second + 16), 4);  // d-2's rows length
+    close(fd);
+
+    Spool s(config(), collect());
+    EXPECT_EQ(drain(s), (std::vector<std::string>{"d-1"}));
+    EXPECT_EQ(files(".corrupt").size(), 1u) << "kept for a look, not deleted as a torn tail";
+}
+
 TEST_F(SpoolTest, GarbageFileIsNotReplayed) {
     std::string path = dir_ + "/trace-00000000000000000001-1-1.spool";
     int fd = open(path.c_str(), O_CREAT | O_WRONLY, 0600);
