@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and running nginx-trace need,
 # and only those that are missing. Quiet when everything is already there.
+# `deps.sh bench` adds what only `make bench` needs (rsyslog and its PostgreSQL
+# output, for the variant that logs through syslog).
 #
 # Installing nginx or postgresql must not start or restart system services on a
 # machine where they already run (or would grab :80 and :5432): a temporary
@@ -12,6 +14,13 @@ packages=(
   postgresql libtomlplusplus-dev nlohmann-json3-dev libgtest-dev libssl-dev zlib1g-dev
   libdbd-pg-perl libnet-server-mail-perl python3-aiosmtpd wrk g++ make pkg-config
 )
+bench_packages=(rsyslog rsyslog-pgsql)
+
+case "${1:-}" in
+  '') ;;
+  bench) packages+=("${bench_packages[@]}") ;;
+  *) echo "usage: $0 [bench]" >&2; exit 2 ;;
+esac
 
 # One dpkg-query for all packages keeps a no-op run fast.
 installed=" $(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${packages[@]}" 2>/dev/null |
@@ -42,6 +51,14 @@ if [ ! -e "$policy" ]; then
 fi
 cleanup() { [ -z "$added_policy" ] || "${sudo[@]}" rm -f "$policy"; }
 trap cleanup EXIT
+
+# rsyslog-pgsql's postinst would offer (dbconfig-common) to create a database
+# for a system rsyslog; the benchmark brings its own.
+case " ${missing[*]} " in
+  *" rsyslog-pgsql "*)
+    echo "rsyslog-pgsql rsyslog-pgsql/dbconfig-install boolean false" |
+      "${sudo[@]}" debconf-set-selections ;;
+esac
 
 log=$(mktemp)
 if ! { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
