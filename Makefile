@@ -1,5 +1,6 @@
 # nginx-trace: `make` builds the module and trace-ctl, `make test` runs every
-# test, `make run` starts a demo. Packages come from Debian (`make deps`).
+# test, `make run` starts a demo, `make bench` measures what recording costs.
+# Packages come from Debian (`make deps`).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -46,7 +47,7 @@ UNIT_SRCS := $(sort $(wildcard t/unit/*.cpp))
 UNIT_OBJS := $(UNIT_SRCS:t/unit/%.cpp=$(BUILD)/unit/%.o)
 UNIT_TESTS := $(BUILD)/unit-tests
 
-.PHONY: all deps test unit integration run install clean
+.PHONY: all deps test unit integration run bench install clean
 
 # Quiet unless V=1.
 ifeq ($(V),1)
@@ -144,6 +145,12 @@ integration: all
 
 run: all
 	@scripts/run-demo.sh $(BUILD)
+
+# --- the benchmark (not part of `make test`: it measures, it asserts nothing) ----
+
+bench: all
+	@scripts/deps.sh bench
+	@bench/run.pl $(BUILD)
 
 # --- installation (DESTDIR-aware; Debian's layout for nginx modules) ------------
 
