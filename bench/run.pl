@@ -14,11 +14,21 @@
 # Prints a table and writes the same figures to BUILD/bench/latest.json and a
 # timestamped copy. Usage: bench/run.pl [BUILD_DIR]   (see README, "Benchmark")
 #
-# Environment: BENCH_ROUNDS (3), BENCH_SECONDS per run (10), BENCH_CONNECTIONS
-# (50), BENCH_THREADS (wrk threads, 2), BENCH_VARIANTS (ABCD), BENCH_URLS
-# (static,proxy), BENCH_DRAIN_MAX (seconds to wait for rows after a run, 60),
-# BENCH_OUTAGE_SECONDS (the outage run, split in thirds; 30; 0 skips it),
-# TRACE_KEEP=1 keeps the temporary directory.
+# Environment (all optional):
+#   BENCH_ROUNDS          rounds of A B C D (3)
+#   BENCH_SECONDS         seconds of load per run (10)
+#   BENCH_CONNECTIONS     wrk connections (50); BENCH_THREADS wrk threads (2)
+#   BENCH_VARIANTS        which variants, in this order (ABCD); E, C without a
+#                         request id, is there to measure what $request_id costs
+#   BENCH_URLS            static,proxy
+#   BENCH_DRAIN_MAX       longest wait for rows after a run, seconds (60)
+#   BENCH_OUTAGE_SECONDS  the outage run, split in thirds (30; 0 skips it)
+#   BENCH_PROFILE=CD      measure nothing: run each named variant once on the
+#                         static file under `perf record -e cpu-clock` (the nginx
+#                         worker; the PostgreSQL backend that writes; rsyslogd),
+#                         reports in BUILD/bench/profile-*.txt; BENCH_PERF_ARGS
+#                         adds perf record options (e.g. "--call-graph dwarf -F 500")
+#   TRACE_KEEP=1          keep the temporary directory
 
 use strict;
 use warnings;
@@ -92,6 +102,15 @@ my %VARIANTS = (
         status => 'location = /trace_status { trace_status; }',
         table => 'trace.requests',
     },
+    # Not in the default set: C without its default request id ($request_id,
+    # which nginx draws from OpenSSL's RAND_bytes), to measure what that costs.
+    E => {
+        label => 'E C, no request id',
+        http => 'trace_db "%%TRACE_DB%%";',
+        log => 'trace on; trace_only_authenticated off; trace_request_id "";',
+        status => 'location = /trace_status { trace_status; }',
+        table => 'trace.requests',
+    },
     D => {
         label => 'D syslog>rsyslog>PG',
         log => 'access_log syslog:server=127.0.0.1:@SYSLOG_PORT@,tag=nginx bench_tsv;',
@@ -100,7 +119,7 @@ my %VARIANTS = (
     },
 );
 for my $v (@{ $opt{variants} }) {
-    die "BENCH_VARIANTS: no variant \"$v\" (A, B, C, D)\n" unless $VARIANTS{$v};
+    die "BENCH_VARIANTS: no variant \"$v\" (A, B, C, D, E)\n" unless $VARIANTS{$v};
 }
 for my $u (@{ $opt{urls} }) {
     die "BENCH_URLS: no url \"$u\" (static, proxy)\n" unless $URLS{$u};
@@ -517,7 +536,71 @@ sub outage_run {
     };
 }
 
+# Where the worker's time goes, by symbol, for the variants in BENCH_PROFILE.
+# cpu-clock is a software event: it works in virtual machines without
+# hardware counters (as here: `perf stat -e instructions` is "not supported").
+sub perf_attach {
+    my ($name, @pids) = @_;
+    my $perf = fork // die "fork: $!\n";
+    if ($perf == 0) {
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', "$OUT_DIR/perf-$name.log";
+        exec 'perf', 'record', '-e', 'cpu-clock', split(' ', $ENV{BENCH_PERF_ARGS} // '-F 4000'),
+            '-o', "$OUT_DIR/perf-$name.data", '-p', join(',', @pids) or POSIX::_exit(127);
+    }
+    return { pid => $perf, name => $name };
+}
+
+# Stops perf and writes its report; returns the report's file.
+sub perf_report {
+    my ($perf) = @_;
+    kill 'INT', $perf->{pid};
+    waitpid $perf->{pid}, 0;
+    my $report = "$OUT_DIR/profile-$perf->{name}.txt";
+    system("perf report -i $OUT_DIR/perf-$perf->{name}.data --stdio --sort comm,dso,symbol "
+        . "--percent-limit 0.3 > $report 2>/dev/null");
+    return $report;
+}
+
+sub profile_runs {
+    my @variants = split //, uc $ENV{BENCH_PROFILE};
+    make_path($OUT_DIR);
+    my %writer = (C => 'nginx_module', D => 'bench_rsyslog');
+    for my $key (@variants) {
+        my $v = $VARIANTS{$key} or die "BENCH_PROFILE: no variant \"$key\"\n";
+        reset_tables();
+        my $run = start_variant($v);
+        my @perf = (perf_attach($key, $run->{worker}));
+        push @perf, perf_attach("$key-rsyslog", $run->{rsyslog}->pid) if $run->{rsyslog};
+        sleep 0.5;
+        my $wrk = Bench::Wrk->start(threads => $opt{threads}, connections => $opt{connections},
+            seconds => $opt{seconds}, output => "$base/wrk.out",
+            url => "http://127.0.0.1:" . $t->port('http') . $URLS{static}{path});
+        if ($writer{$key}) {
+            # the backend that writes the rows exists once the first batch went out
+            sleep 1.5;
+            my $pids = $pg->sql('SELECT pid FROM pg_stat_activity WHERE usename = $1',
+                $writer{$key});
+            push @perf, perf_attach("$key-pg", map { $_->[0] } @$pids) if @$pids;
+        }
+        sleep 0.2 until $wrk->done;
+        sleep 1.5;    # the last batch
+        my @reports = map { perf_report($_) } @perf;
+        stop_variant($run);
+        note(sprintf '%s: %.0f req/s under perf', $v->{label}, $wrk->report->{rps});
+        for my $report (@reports) {
+            note("top of $report:");
+            print grep { defined && /^\s+\d/ } (split /^/, Trace::Test::slurp($report))[0 .. 40];
+        }
+    }
+}
+
 # --- the run ------------------------------------------------------------------------------
+
+if ($ENV{BENCH_PROFILE}) {
+    profile_runs();
+    exit 0;
+}
 
 my $started = time;
 my %bench = (

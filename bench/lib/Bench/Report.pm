@@ -187,6 +187,26 @@ sub targets {
     return \@t;
 }
 
+# What recording adds per request, from the CPU medians: nginx's time over A's,
+# and the time of PostgreSQL and rsyslog (1 CPU s per 10k requests is 100 us).
+sub cost_over_a {
+    my ($self, $url) = @_;
+    my $m = $self->summary->{medians}{$url};
+    my $a = $m->{A} or return '';
+    my $out = '';
+    for my $v (grep { $_ ne 'A' } @{ $self->{bench}{options}{variants} }) {
+        my $x = $m->{$v} or next;
+        $out .= sprintf "  %s per request: nginx %+.1f us over A", $v,
+            100 * ($x->{cpu_per_10k_nginx} - $a->{cpu_per_10k_nginx});
+        $out .= sprintf ', PostgreSQL %.1f us', 100 * $x->{cpu_per_10k_pg}
+            if exists $x->{in_pg_at_2s};
+        $out .= sprintf ', rsyslog %.1f us', 100 * $x->{cpu_per_10k_rsyslog}
+            if defined $x->{cpu_per_10k_rsyslog};
+        $out .= "\n";
+    }
+    return $out;
+}
+
 sub mib { defined $_[0] ? sprintf('%.1f', $_[0] / 1024) : '-' }
 
 sub text {
@@ -233,6 +253,7 @@ sub text {
                 ms($x->{p50_ms}), ms($x->{p99_ms}), pct($x->{in_pg_at_2s}), $all,
                 sprintf('%.2f', $x->{cpu_per_10k} // 0), @cpu, mib($x->{rss_max_kib});
         }
+        $out .= $self->cost_over_a($url);
         my @noisy = map { $s->{medians}{$url}{$_}{other_processes_cpu_s} // 0 }
             @{ $o->{variants} };
         $out .= sprintf "(CPU s of other processes during a run, median per variant: %s; "
@@ -244,10 +265,10 @@ sub text {
         $out .= sprintf "\noutage: C with trace_spool, static file, %d s; PostgreSQL stopped "
             . "at %.1f s, accepting again at %.1f s\n", $x->{seconds}, $x->{pg_stopped_at_s},
             $x->{pg_restarted_at_s};
-        my @names = ('before', 'PG down', 'after');
+        my @names = ('before:', 'PG down:', 'after:');
         for my $i (0 .. $#{ $x->{thirds} }) {
             my $th = $x->{thirds}[$i];
-            $out .= sprintf "  third %d (%-7s): %8.0f req/s, worker RSS max %s MiB\n", $i + 1,
+            $out .= sprintf "  third %d, %-8s %7.0f req/s, worker RSS max %s MiB\n", $i + 1,
                 $names[$i], $th->{rps}, mib($th->{rss_max_kib});
         }
         my $ts = $x->{trace_status} // {};
