@@ -262,11 +262,15 @@ my $status_hits = 0;    # requests sent to the status server (its counter counts
 
 sub status_get {
     my ($path) = @_;
-    $status_hits++;
-    my $r = Trace::Test::http_request($t->port('status'),
-        "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n", timeout => 10);
-    die "GET $path: status $r->{status}\n" unless $r->{status} == 200;
-    return $r->{body};
+    my $r;
+    for my $attempt (1 .. 3) {
+        $status_hits++;    # a request that fails may still have been counted
+        $r = Trace::Test::http_request($t->port('status'),
+            "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n", timeout => 10);
+        return $r->{body} if $r->{status} == 200;
+        note("GET $path: status $r->{status} " . ($r->{error} // '') . "; again");
+    }
+    die "GET $path: status $r->{status} " . ($r->{error} // '') . "\n";
 }
 
 # nginx's own count of requests (stub_status), and how many status requests
@@ -275,6 +279,14 @@ sub stub_reading {
     my $body = status_get('/nginx_status');
     my ($requests) = $body =~ /^\s*\d+\s+\d+\s+(\d+)\s*$/m or die "stub_status: $body\n";
     return { requests => $requests, hits => $status_hits, at => time };
+}
+
+# How long the worker takes to answer a status request now, in ms: a probe of
+# its event loop (a worker that blocks answers late).
+sub probe_ms {
+    my $started = time;
+    stub_reading();
+    return 1000 * (time - $started);
 }
 
 # Requests the load server served between two readings: nginx counts a request
@@ -328,11 +340,17 @@ sub nginx_conf {
     return $conf;
 }
 
+sub backend_pid {
+    return Trace::Test::slurp("$backend->{dir}/nginx.pid") =~ /(\d+)/ ? $1 : undef;
+}
+
 sub cpu_reading {
     my ($pids) = @_;
-    my %cpu = map { $_ => (defined $pids->{$_} ? tree_cpu($pids->{$_}) : 0) // 0 } keys %$pids;
+    my %cpu = map { $_ => tree_cpu($pids->{$_}) // 0 } grep { defined $pids->{$_} } keys %$pids;
+    my @times = times;
     $cpu{machine} = machine_cpu();
-    $cpu{children} = (times)[2] + (times)[3];    # reaped children of this script: wrk
+    $cpu{wrk} = $times[2] + $times[3];    # reaped children of this script: wrk
+    $cpu{bench} = $times[0] + $times[1];  # this script
     return \%cpu;
 }
 
@@ -416,7 +434,7 @@ sub one_run {
     my ($waited, $busy) = wait_for_quiet();
     my $run = start_variant($v);
     my %pids = (nginx => $run->{master}, pg => postmaster_pid(),
-        rsyslog => $run->{rsyslog} && $run->{rsyslog}->pid);
+        rsyslog => $run->{rsyslog} && $run->{rsyslog}->pid, backend => backend_pid());
 
     my $loadavg = (split ' ', Trace::Test::slurp('/proc/loadavg'))[0];
     my $rss_start = rss_kib($run->{worker}) // 0;
@@ -425,10 +443,12 @@ sub one_run {
     my $wrk = Bench::Wrk->start(threads => $opt{threads}, connections => $opt{connections},
         seconds => $opt{seconds}, output => "$base/wrk.out",
         url => "http://127.0.0.1:" . $t->port('http') . $url->{path});
-    my $rss_max = $rss_start;
+    my ($rss_max, $probe_max) = ($rss_start, 0);
     until ($wrk->done) {
         my $rss = rss_kib($run->{worker}) // 0;
         $rss_max = $rss if $rss > $rss_max;
+        my $probe = probe_ms();
+        $probe_max = $probe if $probe > $probe_max;
         sleep $SAMPLE_SECONDS;
     }
     my $t_end = time;
@@ -448,17 +468,22 @@ sub one_run {
     }
     my $cpu1 = cpu_reading(\%pids);
     my $window = time - $s0->{at};
-    for my $name (qw(nginx pg rsyslog)) {
-        next unless defined $pids{$name};
+    # what is measured (nginx, PostgreSQL, rsyslog), what is not but is ours
+    # (wrk, the backend, this script), the kernel's softirq time (loopback
+    # networking, charged to no process), and the rest: other people's load
+    for my $name (qw(nginx pg rsyslog backend wrk bench)) {
+        next unless defined $cpu0->{$name};
         $result{cpu_s}{$name} = $cpu1->{$name} - $cpu0->{$name};
     }
-    $result{cpu_s}{wrk} = $cpu1->{children} - $cpu0->{children};
+    my %machine = map { $_ => $cpu1->{machine}{$_} - $cpu0->{machine}{$_} } qw(busy softirq steal);
     my $ours = 0;
     $ours += $_ for values %{ $result{cpu_s} };
-    $result{cpu_s}{other_processes} = $cpu1->{machine}{busy} - $cpu0->{machine}{busy} - $ours;
-    $result{cpu_s}{steal} = $cpu1->{machine}{steal} - $cpu0->{machine}{steal};
+    $result{cpu_s}{softirq} = $machine{softirq};
+    $result{cpu_s}{steal} = $machine{steal};
+    $result{cpu_s}{other_processes} = $machine{busy} - $machine{softirq} - $ours;
     $result{window_s} = $window;
     $result{rss_kib} = { start => $rss_start, max => $rss_max };
+    $result{status_probe_max_ms} = $probe_max;
 
     if ($run->{rsyslog}) {
         $result{udp_drops} = $run->{rsyslog}->drops;
@@ -484,6 +509,7 @@ sub outage_run {
     my $run = start_variant($v, spool => 1);
     my @marks = (stub_reading());
     my @rss_max = (rss_kib($run->{worker}) // 0) x 3;
+    my @probe_max = (0) x 3;
     my $t0 = time;
     my $wrk = Bench::Wrk->start(threads => $opt{threads}, connections => $opt{connections},
         seconds => $seconds, output => "$base/wrk.out",
@@ -503,6 +529,8 @@ sub outage_run {
         }
         my $rss = rss_kib($run->{worker}) // 0;
         $rss_max[$third] = $rss if $rss > $rss_max[$third];
+        my $probe = probe_ms();
+        $probe_max[$third] = $probe if $probe > $probe_max[$third];
         sleep $SAMPLE_SECONDS;
     }
     my $t_end = time;
@@ -517,6 +545,7 @@ sub outage_run {
         push @thirds, {
             rps => served_between($from, $to) / (($i == 2 ? $t_end : $to->{at}) - $from->{at}),
             rss_max_kib => $rss_max[$i],
+            status_probe_max_ms => $probe_max[$i],
         };
     }
     my %rows = wait_for_rows('trace.requests', $served, $t_end);
@@ -638,7 +667,12 @@ for my $round (1 .. $opt{rounds}) {
 if ($opt{outage_seconds} >= 3 && grep { $_ eq 'C' } @{ $opt{variants} }) {
     note("outage run: C with trace_spool, PostgreSQL stopped for the middle third of "
         . "$opt{outage_seconds} s");
-    $bench{outage} = outage_run();
+    $bench{outage} = eval { outage_run() } // do {
+        note("the outage run failed: $@");
+        $pg->start unless $pg->{running};
+        $t->stop_nginx('fast');
+        { error => "$@" };
+    };
 }
 
 my @alerts = $t->unexpected_errors;

@@ -70,13 +70,15 @@ sub rss_kib {
     return $status =~ /^VmRSS:\s+(\d+)\s+kB/m ? $1 : undef;
 }
 
-# The machine's CPU seconds so far: busy (all but idle and iowait) and steal.
+# The machine's CPU seconds so far: busy (all but idle and iowait), of which
+# softirq, and steal.
 sub machine_cpu {
-    my $stat = read_file('/proc/stat') // return { busy => 0, steal => 0 };
+    my $stat = read_file('/proc/stat') // return { busy => 0, softirq => 0, steal => 0 };
     my ($user, $nice, $system, $idle, $iowait, $irq, $softirq, $steal) =
         $stat =~ /^cpu\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m;
     return {
         busy => ($user + $nice + $system + $irq + $softirq) / $TICKS,
+        softirq => $softirq / $TICKS,
         steal => ($steal // 0) / $TICKS,
     };
 }

@@ -37,7 +37,8 @@ sub run_line {
         if exists $r->{rows};
     $line .= ", UDP drops $r->{udp_drops}" if defined $r->{udp_drops};
     $line .= ", $r->{errors} errors" if $r->{errors};
-    $line .= sprintf ', CPU %.2f s/10k', cpu_per_10k($r) // 0;
+    $line .= sprintf ', CPU %.2f s/10k (others %.1f s)', cpu_per_10k($r) // 0,
+        $r->{cpu_s}{other_processes};
     return $line;
 }
 
@@ -163,6 +164,7 @@ sub targets {
         }
     }
     if (my $o = $b->{outage}) {
+        return \@t if $o->{error};
         my @thirds = @{ $o->{thirds} };
         my $growth = max(map { $_->{rss_max_kib} } @thirds[1 .. $#thirds])
             - $thirds[0]{rss_max_kib};
@@ -261,15 +263,19 @@ sub text {
             sum(map { $s->{medians}{$url}{$_}{errors} // 0 } @{ $o->{variants} });
     }
 
-    if (my $x = $b->{outage}) {
+    my $x = $b->{outage};
+    if ($x && $x->{error}) {
+        $out .= "\noutage run failed: $x->{error}";
+    } elsif ($x) {
         $out .= sprintf "\noutage: C with trace_spool, static file, %d s; PostgreSQL stopped "
             . "at %.1f s, accepting again at %.1f s\n", $x->{seconds}, $x->{pg_stopped_at_s},
             $x->{pg_restarted_at_s};
         my @names = ('before:', 'PG down:', 'after:');
         for my $i (0 .. $#{ $x->{thirds} }) {
             my $th = $x->{thirds}[$i];
-            $out .= sprintf "  third %d, %-8s %7.0f req/s, worker RSS max %s MiB\n", $i + 1,
-                $names[$i], $th->{rps}, mib($th->{rss_max_kib});
+            $out .= sprintf "  third %d, %-8s %7.0f req/s, worker RSS max %s MiB, "
+                . "slowest status answer %.0f ms\n", $i + 1, $names[$i], $th->{rps},
+                mib($th->{rss_max_kib}), $th->{status_probe_max_ms};
         }
         my $ts = $x->{trace_status} // {};
         $out .= sprintf "  served %d; in PG %d (%d distinct), %s; spooled %d, replayed %d, "
