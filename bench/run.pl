@@ -646,9 +646,10 @@ my %bench = (
     runs => [],
 );
 
-note(sprintf '%d rounds x %d urls x %d variants, %d s each (wrk -t%d -c%d); then the outage run',
-    $opt{rounds}, scalar @{ $opt{urls} }, scalar @{ $opt{variants} }, $opt{seconds},
-    $opt{threads}, $opt{connections});
+my $outage = $opt{outage_seconds} >= 3 && grep { $_ eq 'C' } @{ $opt{variants} };
+note(sprintf '%d rounds x %d urls x %d variants, %d s each (wrk -t%d -c%d)%s', $opt{rounds},
+    scalar @{ $opt{urls} }, scalar @{ $opt{variants} }, $opt{seconds}, $opt{threads},
+    $opt{connections}, $outage ? "; then the outage run ($opt{outage_seconds} s)" : '');
 
 # one unmeasured run warms the page cache, PostgreSQL and the binaries
 {
@@ -666,7 +667,7 @@ for my $round (1 .. $opt{rounds}) {
     }
 }
 
-if ($opt{outage_seconds} >= 3 && grep { $_ eq 'C' } @{ $opt{variants} }) {
+if ($outage) {
     note("outage run: C with trace_spool, PostgreSQL stopped for the middle third of "
         . "$opt{outage_seconds} s");
     $bench{outage} = eval { outage_run() } // do {
