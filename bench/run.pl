@@ -82,10 +82,8 @@ my $BUFFER_BOUND_KIB = 8 * 1024;    # trace_buffer_size's default, which C runs 
 # PostgreSQL as it would run in production, not as the tests run it (fsync=off).
 my %PG_SETTINGS = (fsync => 'on', synchronous_commit => 'on', full_page_writes => 'on');
 
-my %URLS = (
-    static => { path => '/static.txt', what => 'small static file' },
-    proxy => { path => '/proxy', what => 'small proxied response' },
-);
+# a small static file, and a small response proxied to a backend
+my %URLS = (static => { path => '/static.txt' }, proxy => { path => '/proxy' });
 
 my $STATIC_BODY = "nginx-trace benchmark: a small static file, the same in every variant.\n";
 
