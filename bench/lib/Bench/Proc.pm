@@ -67,7 +67,7 @@ sub tree_cpu {
 sub rss_kib {
     my ($pid) = @_;
     my $status = read_file("/proc/$pid/status") // return undef;
-    return $status =~ /^VmRSS:\s+(\d+)\s+kB/m ? $1 : undef;
+    return $status =~ /^VmRSS:\s+(\d+)\s+kB/m ? $1 + 0 : undef;
 }
 
 # The machine's CPU seconds so far: busy (all but idle and iowait), of which
