@@ -1,5 +1,6 @@
 # nginx-trace: `make` builds the module and trace-ctl, `make test` runs every
-# test, `make run` starts a demo. Packages come from Debian (`make deps`).
+# test, `make run` starts a demo, `make bench` measures what recording costs.
+# Packages come from Debian (`make deps`).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -72,7 +73,7 @@ ifneq ($(SANITIZE),)
   SAN_TEST_ENV = TRACE_SANITIZE=$(SANITIZE) TRACE_NGINX_PRELOAD="$(SAN_PRELOAD)"
 endif
 
-.PHONY: all deps deps-fuzz test unit integration run install clean fuzz leakcheck
+.PHONY: all deps deps-fuzz test unit integration run bench install clean fuzz leakcheck
 
 # Quiet unless V=1.
 ifeq ($(V),1)
@@ -236,6 +237,12 @@ leakcheck: all
 
 run: all
 	@scripts/run-demo.sh $(BUILD)
+
+# --- the benchmark (not part of `make test`: it measures, it asserts nothing) ----
+
+bench: all
+	@scripts/deps.sh bench
+	@bench/run.pl $(BUILD)
 
 # --- installation (DESTDIR-aware; Debian's layout for nginx modules) ------------
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and running nginx-trace need,
 # and only those that are missing. Quiet when everything is already there.
-# Usage: deps.sh [SET...]: the base set, plus the named extra sets.
+# Usage: deps.sh [SET...]: the base set, plus the named extra sets: `fuzz`
+# (clang and its runtimes, for make fuzz), `bench` (rsyslog and its PostgreSQL
+# output, for make bench's syslog variant).
 #
 # Installing nginx or postgresql must not start or restart system services on a
 # machine where they already run (or would grab :80 and :5432): a temporary
@@ -14,10 +16,12 @@ packages=(
   libdbd-pg-perl libnet-server-mail-perl python3-aiosmtpd wrk g++ make pkg-config
   openssl procps
 )
+bench_packages=(rsyslog rsyslog-pgsql)
 
 for set in "$@"; do
   case "$set" in
     fuzz) packages+=(clang libclang-rt-dev) ;;  # make fuzz: libFuzzer and clang's sanitizers
+    bench) packages+=("${bench_packages[@]}") ;;
     *) echo "deps: unknown package set '$set'" >&2; exit 2 ;;
   esac
 done
@@ -51,6 +55,14 @@ if [ ! -e "$policy" ]; then
 fi
 cleanup() { [ -z "$added_policy" ] || "${sudo[@]}" rm -f "$policy"; }
 trap cleanup EXIT
+
+# rsyslog-pgsql's postinst would offer (dbconfig-common) to create a database
+# for a system rsyslog; the benchmark brings its own.
+case " ${missing[*]} " in
+  *" rsyslog-pgsql "*)
+    echo "rsyslog-pgsql rsyslog-pgsql/dbconfig-install boolean false" |
+      "${sudo[@]}" debconf-set-selections ;;
+esac
 
 log=$(mktemp)
 if ! { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&

@@ -645,11 +645,15 @@ sub port { $_[0]{port} }
 sub start {
     my ($self) = @_;
     $self->{port} //= Trace::Test::free_port();
+    # Tests run without fsync; Trace::Test->new(pg_settings => {fsync => 'on', ...})
+    # overrides (later -c options win), e.g. for the benchmark.
+    my $settings = $self->{harness}{pg_settings} // {};
+    my $extra = join '', map { " -c $_=$settings->{$_}" } sort keys %$settings;
     my ($rc, $out, $err) = Trace::Test::run(
         Trace::Test::as_user_cmd('postgres', "$PG_BIN/pg_ctl", '-D', "$self->{dir}/data",
             '-l', "$self->{dir}/server.log", '-w', '-t', '30', '-o',
             "-c listen_addresses=127.0.0.1 -p $self->{port} -k $self->{sock} "
-            . "-c fsync=off -c max_connections=200", 'start'));
+            . "-c fsync=off -c max_connections=200$extra", 'start'));
     die "PostgreSQL did not start: $out$err" . Trace::Test::slurp("$self->{dir}/server.log")
         if $rc;
     $self->{running} = 1;
