@@ -409,7 +409,7 @@ ngx_http_trace_record_audit(ngx_http_request_t *r,
         ngx_http_trace_str(&ev.user_agent, &r->headers_in.user_agent->value);
     }
 
-    ngx_http_trace_value(r, tlcf->request_id, &ev.request_id);
+    ngx_http_trace_request_id(r, tlcf, &ev.request_id);
 
     if (tlcf->audit_rules != NULL) {
         rule = tlcf->audit_rules->elts;

@@ -7,6 +7,8 @@
 
 #include "ngx_http_trace_module.h"
 
+#include <sys/random.h>
+
 
 static void ngx_http_trace_ctx_cleanup(void *data);
 static int64_t ngx_http_trace_now_us(void);
@@ -59,6 +61,7 @@ ngx_http_trace_get_ctx(ngx_http_request_t *r, ngx_uint_t create)
     ctx = cln->data;
     ctx->start_us = ngx_http_trace_now_us();
     ctx->header_events = NULL;
+    ctx->request_id_made = 0;
 
     cln->handler = ngx_http_trace_ctx_cleanup;
 
@@ -151,7 +154,7 @@ ngx_http_trace_record_request(ngx_http_request_t *r,
         return;
     }
 
-    ngx_http_trace_value(r, tlcf->request_id, &rec.request_id);
+    ngx_http_trace_request_id(r, tlcf, &rec.request_id);
 
     rec.start_us = ngx_http_trace_start_us(r);
     rec.duration_us = ngx_http_trace_now_us() - rec.start_us;
@@ -301,4 +304,81 @@ ngx_http_trace_value(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
     }
 
     ngx_http_trace_str(dst, &value);
+}
+
+
+/*
+ * The request id of a row. By default it is nginx's $request_id when the
+ * request has one already (an access_log format or proxy_set_header used it),
+ * so that the ids match; else the module makes one of the same form, 32 hex
+ * digits: a random number of the worker, then a count. nginx's own costs an
+ * OpenSSL random draw per request, several times the rest of the log phase.
+ */
+
+static u_char    ngx_http_trace_id_prefix[16];
+static uint64_t  ngx_http_trace_id_count;
+
+
+void
+ngx_http_trace_request_id_init(void)
+{
+    uint64_t  r;
+
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t) sizeof(r)) {
+        r = (uint64_t) ngx_pid << 32 ^ (uint64_t) ngx_time() ^ (uintptr_t) &r;
+    }
+
+    ngx_sprintf(ngx_http_trace_id_prefix, "%016uxL", r);
+}
+
+
+void
+ngx_http_trace_request_id(ngx_http_request_t *r,
+    ngx_http_trace_loc_conf_t *tlcf, trace_str_t *id)
+{
+    u_char                      *p;
+    ngx_http_trace_ctx_t        *ctx;
+    ngx_http_variable_value_t   *vv;
+    ngx_http_trace_main_conf_t  *tmcf;
+
+    if (tlcf->request_id != NULL) {
+        ngx_http_trace_value(r, tlcf->request_id, id);
+        return;
+    }
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_trace_module);
+    vv = &r->variables[tmcf->request_id_index];
+
+    if (vv->valid && !vv->not_found) {
+        id->data = vv->data;
+        id->len = vv->len;
+        return;
+    }
+
+    /* one id per request: its row and its audit events share it */
+
+    ctx = ngx_http_trace_get_ctx(r, 0);
+
+    if (ctx != NULL && ctx->request_id_made) {
+        id->data = ctx->request_id;
+        id->len = sizeof(ctx->request_id);
+        return;
+    }
+
+    p = ctx ? ctx->request_id : ngx_pnalloc(r->pool, 32);
+    if (p == NULL) {
+        id->data = NULL;
+        id->len = 0;
+        return;
+    }
+
+    ngx_memcpy(p, ngx_http_trace_id_prefix, 16);
+    ngx_sprintf(p + 16, "%016uxL", ++ngx_http_trace_id_count);
+
+    if (ctx) {
+        ctx->request_id_made = 1;
+    }
+
+    id->data = p;
+    id->len = 32;
 }

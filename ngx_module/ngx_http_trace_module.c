@@ -307,7 +307,6 @@ ngx_http_trace_create_main_conf(ngx_conf_t *cf)
      *     tmcf->host = { 0, NULL };
      *     tmcf->session_key = { 0, NULL };
      *     tmcf->default_user = NULL;
-     *     tmcf->default_request_id = NULL;
      *     tmcf->spool_dir = { 0, NULL };
      *     tmcf->status_zone = NULL;
      *     tmcf->sessions_zone = NULL;
@@ -332,7 +331,8 @@ ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_trace_main_conf_t *tmcf = conf;
 
-    u_char  *name;
+    u_char     *name;
+    ngx_str_t   request_id = ngx_string("request_id");
 
     if (tmcf->trace_file != NULL && tmcf->conninfo.data == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -396,9 +396,12 @@ ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     tmcf->default_user = ngx_http_trace_compile(cf, "$remote_user");
-    tmcf->default_request_id = ngx_http_trace_compile(cf, "$request_id");
+    if (tmcf->default_user == NULL) {
+        return NGX_CONF_ERROR;
+    }
 
-    if (tmcf->default_user == NULL || tmcf->default_request_id == NULL) {
+    tmcf->request_id_index = ngx_http_get_variable_index(cf, &request_id);
+    if (tmcf->request_id_index == NGX_ERROR) {
         return NGX_CONF_ERROR;
     }
 
@@ -484,8 +487,8 @@ ngx_http_trace_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->exclude, prev->exclude, NULL);
     ngx_conf_merge_ptr_value(conf->user, prev->user, tmcf->default_user);
     ngx_conf_merge_ptr_value(conf->session, prev->session, NULL);
-    ngx_conf_merge_ptr_value(conf->request_id, prev->request_id,
-                             tmcf->default_request_id);
+    /* NULL: $request_id when the request has one already, else the module's */
+    ngx_conf_merge_ptr_value(conf->request_id, prev->request_id, NULL);
 
     /* NULL means the core's built-in list of secret parameter names */
     ngx_conf_merge_ptr_value(conf->redactor, prev->redactor, NULL);

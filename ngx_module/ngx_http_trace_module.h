@@ -42,7 +42,7 @@ typedef struct {
 
     /* defaults shared by every location that does not set its own */
     ngx_http_complex_value_t   *default_user;        /* $remote_user */
-    ngx_http_complex_value_t   *default_request_id;  /* $request_id */
+    ngx_int_t                   request_id_index;    /* of $request_id */
 
     ngx_flag_t                  audit_header_used;  /* install the header filter */
 
@@ -80,6 +80,8 @@ typedef struct {
 typedef struct {
     int64_t                     start_us;
     ngx_array_t                *header_events;  /* ngx_http_trace_header_event_t */
+    u_char                      request_id[32]; /* when the module made one */
+    unsigned                    request_id_made:1;
 } ngx_http_trace_ctx_t;
 
 
@@ -89,7 +91,7 @@ typedef struct {
     ngx_array_t                *exclude;            /* trace_exclude: trace_regex_t * */
     ngx_http_complex_value_t   *user;               /* trace_user */
     ngx_http_complex_value_t   *session;            /* trace_session */
-    ngx_http_complex_value_t   *request_id;         /* trace_request_id */
+    ngx_http_complex_value_t   *request_id;         /* trace_request_id; NULL: default */
     trace_redactor_t           *redactor;           /* trace_redact */
 
     ngx_flag_t                  audit;              /* trace_audit */
@@ -115,6 +117,9 @@ void ngx_http_trace_path(ngx_http_request_t *r, trace_str_t *path);
 void ngx_http_trace_str(trace_str_t *dst, ngx_str_t *src);
 void ngx_http_trace_value(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
     trace_str_t *dst);
+void ngx_http_trace_request_id(ngx_http_request_t *r,
+    ngx_http_trace_loc_conf_t *tlcf, trace_str_t *id);
+void ngx_http_trace_request_id_init(void);
 
 /* ngx_http_trace_audit.c */
 char *ngx_http_trace_audit_event(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -48,6 +48,8 @@ ngx_http_trace_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    ngx_http_trace_request_id_init();
+
     ngx_memzero(&conf, sizeof(trace_exporter_conf_t));
 
     conf.conninfo = (const char *) tmcf->conninfo.data;

@@ -17,7 +17,7 @@ Trace::Test::spew($key, "audit-test-key-0123456789abcdef\n", 0600);
 my $app_port = $t->port('app');
 my $app = fork // die;
 if ($app == 0) {
-    exec '/usr/bin/python3', Trace::Test::root() . '/t/lib/login_app.py', $app_port;
+    { exec '/usr/bin/python3', Trace::Test::root() . '/t/lib/login_app.py', $app_port; }
     POSIX::_exit(127);
 }
 END { kill 'TERM', $app if $app }

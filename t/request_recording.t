@@ -72,6 +72,10 @@ http {
         }
         location = /auth { log_subrequest on; return 204; }
         location = /mirror { log_subrequest on; return 204; }
+        location /with-id/ {
+            add_header X-Request-ID \$request_id;
+            return 200 "id\n";
+        }
         location /mine/ {
             trace_redact mine;
             return 200 "mine\\n";
@@ -169,6 +173,15 @@ isnt($s{'/s1'}, $s{'/s3'}, 'other cookie, other hash');
 ok(!defined $s{'/s4'}, 'no cookie: NULL');
 is($pg->value(q{SELECT count(*) FROM trace.requests WHERE session LIKE '%TOPSECRET%'
     OR query LIKE '%TOPSECRET%' OR path LIKE '%TOPSECRET%'}), 0, 'the token is nowhere');
+
+# --- request ids --------------------------------------------------------------------
+my $with_id = req('/with-id/x');
+my $given = $with_id->{headers}{'x-request-id'};
+like($given, qr/^[0-9a-f]{32}$/, 'nginx gave the response a $request_id');
+req('/marker-id');
+$t->wait_for(sub { @{ rows_for(q{path = '/marker-id'}) } }, 10);
+is(rows_for(q{path = '/with-id/x'})->[0][11], $given,
+    'the row carries the same id when the request used $request_id');
 
 # --- redaction ---------------------------------------------------------------------
 req('/login?user=bob&password=hunter2&Pass%77ord=hunter3&api_key=K3Y&next=/home');

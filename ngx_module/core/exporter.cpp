@@ -3,6 +3,7 @@
 #include "stats.hpp"
 
 #include <csignal>
+#include <iterator>
 #include <cstdint>
 #include <poll.h>
 #include <pthread.h>
@@ -409,19 +410,30 @@ void Exporter::spill_queue(bool include_in_flight) {
         }
     }
     if (!stuck) {
-        std::lock_guard<std::mutex> lock(mu_);
-        std::size_t moved = 0;
-        while (moved < queue_.size()) {
-            const Batch &b = queue_[moved];
+        // The batches leave the queue under the lock and reach the disk
+        // outside it: the worker's thread, which takes the lock for every
+        // batch it seals, never waits for a write or an fdatasync.
+        std::deque<Batch> taken;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            taken.swap(queue_);
+        }
+        while (!taken.empty()) {
+            const Batch &b = taken.front();
             if (!spool_->append(b)) {
                 stuck = true;
                 break;
             }
             stat_add(stats_.spooled_rows, b.row_count);
             release(b, true);
-            ++moved;
+            taken.pop_front();
         }
-        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(moved));
+        if (!taken.empty()) {
+            // Older than anything sealed meanwhile: back in front, in order.
+            std::lock_guard<std::mutex> lock(mu_);
+            queue_.insert(queue_.begin(), std::make_move_iterator(taken.begin()),
+                          std::make_move_iterator(taken.end()));
+        }
     }
     stat_set(stats_.spool_bytes, spool_->bytes());
     std::size_t suppressed = 0;
