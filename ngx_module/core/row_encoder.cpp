@@ -42,6 +42,14 @@ void append_optional_text(std::string &out, const trace_str_t &s,
     }
 }
 
+void append_request_id(std::string &out, const trace_str_t &id) {
+    if (id.data == nullptr || id.len == 0) {
+        append_copy_null(out);
+    } else {
+        append_copy_text(out, view(id), indexed_text_limit);
+    }
+}
+
 }  // namespace
 
 void RowEncoder::append_user(std::string &out, const trace_str_t &user) const {
@@ -114,11 +122,7 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
     out += '\t';
     append_optional_text(out, req.user_agent);
     out += '\t';
-    if (req.request_id.data == nullptr || req.request_id.len == 0) {
-        append_copy_null(out);
-    } else {
-        append_copy_text(out, view(req.request_id), indexed_text_limit);
-    }
+    append_request_id(out, req.request_id);
     out += '\n';
 }
 
@@ -145,11 +149,7 @@ void RowEncoder::append_audit(std::string &out, const trace_audit_t &event) cons
     out += '\t';
     append_optional_text(out, event.user_agent);
     out += '\t';
-    if (event.request_id.data == nullptr || event.request_id.len == 0) {
-        append_copy_null(out);
-    } else {
-        append_copy_text(out, view(event.request_id), indexed_text_limit);
-    }
+    append_request_id(out, event.request_id);
     out += '\n';
 }
 
