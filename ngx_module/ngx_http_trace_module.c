@@ -22,18 +22,16 @@ static char *ngx_http_trace_session_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_trace_spool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_trace(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_trace_switch(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_trace_exclude(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_trace_session(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_trace_redact(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_trace_audit(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_trace_audit_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static void ngx_http_trace_first_use(ngx_conf_t *cf, const char *directive);
 static void ngx_http_trace_regex_cleanup(void *data);
 static void ngx_http_trace_redactor_cleanup(void *data);
 
@@ -119,7 +117,7 @@ static ngx_command_t  ngx_http_trace_commands[] = {
 
     { ngx_string("trace"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_http_trace,
+      ngx_http_trace_switch,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_trace_loc_conf_t, enable),
       NULL },
@@ -168,7 +166,7 @@ static ngx_command_t  ngx_http_trace_commands[] = {
 
     { ngx_string("trace_audit"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_http_trace_audit,
+      ngx_http_trace_switch,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_trace_loc_conf_t, audit),
       NULL },
@@ -694,52 +692,32 @@ ngx_http_trace_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static char *
-ngx_http_trace(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    char                       *rv;
-    ngx_http_trace_loc_conf_t  *tlcf = conf;
-
-    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
-
-    if (rv == NGX_CONF_OK && tlcf->enable) {
-        ngx_http_trace_first_use(cf, "trace");
-    }
-
-    return rv;
-}
-
+/*
+ * "trace on" and "trace_audit on": a flag, and where recording was first
+ * switched on, for the "no trace_db" error.
+ */
 
 static char *
-ngx_http_trace_audit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_trace_switch(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    char                       *rv;
-    ngx_http_trace_loc_conf_t  *tlcf = conf;
-
-    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
-
-    if (rv == NGX_CONF_OK && tlcf->audit) {
-        ngx_http_trace_first_use(cf, "trace_audit");
-    }
-
-    return rv;
-}
-
-
-/* Notes where recording was first switched on, for the "no trace_db" error. */
-
-static void
-ngx_http_trace_first_use(ngx_conf_t *cf, const char *directive)
-{
+    char                        *rv;
     ngx_http_trace_main_conf_t  *tmcf;
+
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+
+    if (rv != NGX_CONF_OK || !*(ngx_flag_t *) ((char *) conf + cmd->offset)) {
+        return rv;
+    }
 
     tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_trace_module);
 
     if (tmcf->trace_file == NULL) {
-        tmcf->trace_directive = directive;
+        tmcf->trace_directive = (const char *) cmd->name.data;
         tmcf->trace_file = cf->conf_file->file.name.data;
         tmcf->trace_line = cf->conf_file->line;
     }
+
+    return NGX_CONF_OK;
 }
 
 
