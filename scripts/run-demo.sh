@@ -6,8 +6,32 @@ set -euo pipefail
 
 BUILD=$(cd "${1:-build}" && pwd)
 ROOT=$(pwd)
-VAR=$ROOT/var
 . "$ROOT/scripts/pg.sh"
+
+# As root, PostgreSQL runs as `postgres` and nginx's workers as `nobody`, and
+# both must reach the demo's files. A checkout inside a private directory (under
+# /root, or made by mktemp -d) is out of their reach; the demo's state then lives
+# in /var/lib/nginx-trace-demo/, one directory per checkout, and ./var is a
+# symlink to it. Every path the servers see is the resolved one.
+if [ "$(id -u)" -eq 0 ] && [ ! -L "$ROOT/var" ] && ! runuser -u nobody -- test -x "$ROOT"; then
+  outside=/var/lib/nginx-trace-demo/$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+  mkdir -p /var/lib/nginx-trace-demo
+  chmod 755 /var/lib/nginx-trace-demo
+  if [ -d "$ROOT/var" ]; then
+    if [ -e "$outside" ]; then
+      echo "both $ROOT/var and $outside exist; remove the one you do not need" >&2
+      exit 1
+    fi
+    mv -T "$ROOT/var" "$outside"      # an earlier run's ./var
+  else
+    mkdir -p "$outside"
+  fi
+  ln -s "$outside" "$ROOT/var"
+  echo "$ROOT is not reachable for the postgres and nobody users;"
+  echo "the demo keeps its state in $outside (./var points there)"
+fi
+VAR=$ROOT/var
+[ -L "$VAR" ] && VAR=$(readlink -f "$VAR")
 
 mkdir -p "$VAR/nginx/logs" "$VAR/nginx/html/private" "$VAR/nginx/tmp"
 chmod 755 "$VAR" "$VAR/nginx" "$VAR/nginx/html" "$VAR/nginx/html/private"
