@@ -2,6 +2,7 @@
 
 #include "record_format.hpp"
 #include "table_output.hpp"
+#include "time_text.hpp"
 
 namespace trace_ctl {
 
@@ -9,8 +10,25 @@ namespace {
 
 // Identities and times are not counters: a sum of pids or start times means
 // nothing.
-bool is_counter(const std::string &key) {
-    return key != "pid" && key != "started" && key.find("_time") == std::string::npos;
+bool is_time(const std::string &key) {
+    return key == "started" ||
+           (key.size() > 5 && key.compare(key.size() - 5, 5, "_time") == 0);
+}
+
+bool is_counter(const std::string &key) { return key != "pid" && !is_time(key); }
+
+// The module reports times as seconds since the epoch, 0 for "not yet"; people
+// read them in the local zone. (--format json keeps the numbers.)
+std::string value_text(const std::string &key, const nlohmann::ordered_json &value) {
+    if (value.is_string()) {
+        return "\"" + terminal_safe(value.get<std::string>()) + "\"";
+    }
+    if (is_time(key) && value.is_number_integer()) {
+        std::int64_t seconds = value.get<std::int64_t>();
+        return seconds <= 0 ? "never"
+                            : "\"" + format_local_time(seconds * 1000000) + "\"";
+    }
+    return terminal_safe(json_text(value));
 }
 
 }  // namespace
@@ -51,9 +69,7 @@ ModuleCounters read_module_counters(const std::string &body) {
 std::string counters_line(const nlohmann::ordered_json &object) {
     std::string line;
     for (const auto &[key, value] : object.items()) {
-        line += (line.empty() ? "" : " ") + terminal_safe(key) + "=";
-        line += value.is_string() ? "\"" + terminal_safe(value.get<std::string>()) + "\""
-                                  : terminal_safe(json_text(value));
+        line += (line.empty() ? "" : " ") + terminal_safe(key) + "=" + value_text(key, value);
     }
     return line;
 }

@@ -28,8 +28,9 @@ public:
 // objects. "pid" is an identity, not a counter: it is not summed.
 ModuleCounters read_module_counters(const std::string &body);
 
-// "pid=123 queued=0 last_error=\"db down\"": one worker (or the totals) on a
-// line, values made safe for a terminal.
+// "pid=123 started=\"2024-05-01 14:03:07\" queued=0 last_error_time=never
+// last_error=\"db down\"": one worker (or the totals) on a line, times (started,
+// *_time) in the local zone, values made safe for a terminal.
 std::string counters_line(const nlohmann::ordered_json &object);
 
 }  // namespace trace_ctl

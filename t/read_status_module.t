@@ -31,7 +31,7 @@ my $url = 'http://127.0.0.1:' . $t->port . '/trace_status';
 my ($rc, $out, $err) = $t->trace_ctl('--db', $pg->conninfo, 'status', '--status-url', $url);
 is($rc, 0, 'status with the module: exit 0') or diag($out, $err);
 like($out, qr/^module\s+\Q$url\E: 2 workers$/m, 'both workers shown');
-like($out, qr/^\s+worker pid=\d+ started=\d+ connected=true queued_rows=0 queued_bytes=0 sent_rows=\d+ /m,
+like($out, qr/^\s+worker pid=\d+ started="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d" connected=true queued_rows=0 queued_bytes=0 sent_rows=\d+ /m,
     'a worker line with the module\'s own counters');
 like($out, qr/^\s+total .*sent_rows=300 .*dropped_rows=0/m, 'the sum of sent rows is what the database holds');
 unlike($out, qr/total .*\bpid=|total .*started=/, 'identities and times are not summed');

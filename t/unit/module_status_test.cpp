@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
+#include <string>
+
 using namespace trace_ctl;
 
 TEST(ModuleCounters, SumsNumericKeysButNotPid) {
@@ -37,4 +41,28 @@ TEST(ModuleCounters, RefusesWhatIsNotTheStatusDocument) {
 TEST(ModuleCounters, LineShowsStringsSafely) {
     nlohmann::ordered_json worker = {{"pid", 7}, {"last_error", "bad \x1b[2J \"x\""}};
     EXPECT_EQ(counters_line(worker), "pid=7 last_error=\"bad \\x1b[2J \"x\"\"");
+}
+
+TEST(ModuleCounters, LineShowsTimesForPeopleAndNeverForZero) {
+    const char *old_tz = std::getenv("TZ");
+    std::string saved = old_tz ? old_tz : "";
+    setenv("TZ", "UTC", 1);
+    tzset();
+    nlohmann::ordered_json worker = {
+        {"pid", 7}, {"started", 1714572187}, {"sent_rows", 3}, {"last_error_time", 0}};
+    EXPECT_EQ(counters_line(worker),
+              "pid=7 started=\"2024-05-01 14:03:07\" sent_rows=3 last_error_time=never");
+    ModuleCounters c = read_module_counters(
+        R"({"workers":[{"pid":1,"started":1714572187,"last_error_time":1714572190,"sent_rows":2}]})");
+    EXPECT_FALSE(c.totals.contains("started"));
+    EXPECT_FALSE(c.totals.contains("last_error_time"));
+    EXPECT_EQ(counters_line(c.workers[0]),
+              "pid=1 started=\"2024-05-01 14:03:07\" last_error_time=\"2024-05-01 14:03:10\" "
+              "sent_rows=2");
+    if (old_tz) {
+        setenv("TZ", saved.c_str(), 1);
+    } else {
+        unsetenv("TZ");
+    }
+    tzset();
 }
