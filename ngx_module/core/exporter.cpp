@@ -38,6 +38,10 @@ std::string hex64(std::uint64_t v) {
 }
 
 constexpr Millis first_backoff{100};
+// Spool files of workers that are gone, such as the old workers of a reload once
+// they let go of theirs, are looked for this often: a directory read when there
+// are none.
+constexpr Millis orphan_check_interval{2000};
 
 }  // namespace
 
@@ -275,13 +279,13 @@ bool Exporter::step() {
         return true;
     }
 
-    if (spool_ && Clock::now() - orphans_checked_ > Millis(30000)) {
+    if (spool_ && Clock::now() - orphans_checked_ >= orphan_check_interval) {
         orphans_checked_ = Clock::now();
         spool_->claim_orphans();
     }
     bool backlog = spool_ && spool_->has_backlog();
     if (!queued && !backlog) {
-        wait_for_work(Clock::now() + Millis(30000));
+        wait_for_work(Clock::now() + (spool_ ? orphan_check_interval : Millis(30000)));
         return true;
     }
     if (backlog) {

@@ -21,6 +21,15 @@ namespace {
 constexpr const char *file_prefix = "trace-";
 constexpr const char *file_suffix = ".spool";
 
+// Beside a file whose replay stopped when its worker exited: the offset of the
+// first batch not yet committed, so that the next process resumes there instead
+// of sending every earlier batch again (the ledger would refuse each one, at a
+// round trip and an ERROR in PostgreSQL's log apiece). Only a hint: when it is
+// missing or does not point at a sound record, replay starts from the top.
+constexpr const char *progress_suffix = ".replayed";
+
+std::string progress_path(const std::string &spool_path) { return spool_path + progress_suffix; }
+
 bool is_spool_name(const char *name) {
     std::size_t len = std::strlen(name);
     std::size_t plen = std::strlen(file_prefix), slen = std::strlen(file_suffix);
@@ -67,6 +76,66 @@ bool pwrite_all(int fd, const char *buf, std::size_t len, std::uint64_t off) {
     return true;
 }
 
+// Writes the hint atomically (a new file renamed over the old one); not synced:
+// a hint lost in a machine crash only costs the duplicates it would have saved.
+void save_progress(const std::string &spool_path, std::uint64_t offset) {
+    std::string path = progress_path(spool_path), tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        return;
+    }
+    std::string text = std::to_string(offset) + "\n";
+    bool written = pwrite_all(fd, text.data(), text.size(), 0);
+    ::close(fd);
+    if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        ::unlink(tmp.c_str());
+    }
+}
+
+// The offset in the hint when it is the start of a record: the record headers
+// are walked from the top (one small read per batch, no body is read) until the
+// offset is reached, so a wrong hint can never make replay start mid-record.
+// Otherwise, where replay always starts: just past the file's magic.
+std::uint64_t resume_offset(const std::string &spool_path, int fd, std::uint64_t size) {
+    const std::uint64_t top = spool_file_magic.size();
+    int hint = ::open(progress_path(spool_path).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (hint < 0) {
+        return top;
+    }
+    // Decimal digits and a newline, nothing else.
+    char text[24];
+    ssize_t n = ::read(hint, text, sizeof(text));
+    ::close(hint);
+    std::size_t digits = n > 0 ? static_cast<std::size_t>(n) : 0;
+    if (digits > 0 && text[digits - 1] == '\n') {
+        --digits;
+    }
+    if (digits == 0 || digits > 19) {
+        return top;
+    }
+    std::uint64_t offset = 0;
+    for (std::size_t i = 0; i < digits; ++i) {
+        if (text[i] < '0' || text[i] > '9') {
+            return top;
+        }
+        offset = offset * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    }
+    if (offset <= top || offset >= size) {
+        return top;
+    }
+    std::uint64_t at = top;
+    char header[spool_record_header];
+    while (at < offset && size - at >= sizeof(header) &&
+           pread_all(fd, header, sizeof(header), at)) {
+        std::size_t length = spool_record_length(std::string_view(header, sizeof(header)));
+        if (length == 0) {
+            break;
+        }
+        at += length;
+    }
+    return at == offset ? offset : top;
+}
+
 }  // namespace
 
 Spool::Spool(SpoolConfig config, Notice notice)
@@ -81,6 +150,9 @@ void Spool::close() {
     for (File &f : files_) {
         if (f.appending) {
             seal(f);
+        }
+        if (f.fd >= 0 && f.read_at > spool_file_magic.size() && f.read_at < f.size) {
+            save_progress(f.path, f.read_at);  // before the lock goes
         }
         if (f.fd >= 0) {
             ::close(f.fd);  // releases the lock: the file is anyone's to replay
@@ -195,6 +267,7 @@ void Spool::finish_front(const char *why) {
     if (why != nullptr) {
         notice_(TRACE_LOG_WARN, "trace: spool file " + f.path + " " + why);
     }
+    ::unlink(progress_path(f.path).c_str());  // first: a hint never outlives its file
     ::unlink(f.path.c_str());
     ::close(f.fd);
     dir_bytes_ -= std::min(dir_bytes_, f.size);
@@ -207,6 +280,7 @@ void Spool::quarantine_front(const std::string &why) {
     notice_(TRACE_LOG_ERR, "trace: spool file " + f.path + " is corrupt at offset " +
                                std::to_string(f.read_at) + " (" + why +
                                "); the rest of it is not replayed and is kept as " + kept);
+    ::unlink(progress_path(f.path).c_str());
     ::rename(f.path.c_str(), kept.c_str());
     ::close(f.fd);
     dir_bytes_ -= std::min(dir_bytes_, f.size);
@@ -298,6 +372,7 @@ void Spool::claim_orphans() {
             !pread_all(fd, magic, sizeof(magic), 0) ||
             std::string_view(magic, sizeof(magic)) != spool_file_magic) {
             // Empty (its writer stopped before the first byte) or not ours.
+            ::unlink(progress_path(path).c_str());
             if (st.st_size == 0) {
                 ::unlink(path.c_str());
             } else {
@@ -312,7 +387,7 @@ void Spool::claim_orphans() {
         f.path = path;
         f.fd = fd;
         f.size = static_cast<std::uint64_t>(st.st_size);
-        f.read_at = sizeof(magic);
+        f.read_at = resume_offset(path, fd, f.size);
         // Older than what this worker spooled itself: before it, but never
         // before a file whose replay has begun.
         auto pos = files_.begin();
@@ -322,8 +397,13 @@ void Spool::claim_orphans() {
         while (pos != files_.end() && pos->path < path && !pos->appending) {
             ++pos;
         }
+        std::string from = f.read_at > sizeof(magic)
+                               ? ", from offset " + std::to_string(f.read_at) +
+                                     " where its replay stopped"
+                               : "";
         notice_(TRACE_LOG_NOTICE, "trace: replaying spool file " + path + " (" +
-                                      std::to_string(f.size) + " bytes) left by an earlier worker");
+                                      std::to_string(f.size) + " bytes) left by an earlier worker" +
+                                      from);
         files_.insert(pos, std::move(f));
     }
 }

@@ -51,7 +51,8 @@ public:
     std::uint64_t bytes() const { return dir_bytes_; }
     const std::string &error() const { return error_; }
 
-    // Syncs and closes every file, keeping them for the next process.
+    // Syncs and closes every file, keeping them for the next process, with a
+    // note of where a half-replayed file's replay stopped.
     void close();
 
 private:

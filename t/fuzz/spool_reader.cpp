@@ -7,7 +7,13 @@
 //   is removed; a torn record (a sound header, and the file ends inside the
 //   record), and it is removed with a warning; anything else (a foreign file,
 //   a damaged header or body), and it is kept aside as *.corrupt and reported
-//   as an error.
+//   as an error;
+// - beside the file there may be a replay hint (what a worker that stopped
+//   halfway leaves: the offset of the first batch not committed). Replay
+//   resumes there exactly when the hint is 1 to 19 decimal digits (and a
+//   newline) naming the start of a record that a walk over sound headers from
+//   the top reaches; then everything above is as for the file from that
+//   offset on. Any other hint is ignored. The hint never outlives the file.
 
 #include "fuzz_support.hpp"
 #include "spool.hpp"
@@ -18,9 +24,13 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits>
+#include <optional>
+#include <string>
 #include <unistd.h>
 #include <vector>
 
@@ -96,6 +106,52 @@ Expected reference_walk(std::string_view file) {
     return e;
 }
 
+// Where the records start, walking only their headers from the top; what a
+// hint may name.
+std::vector<std::size_t> header_walk(std::string_view file) {
+    std::vector<std::size_t> starts;
+    if (file.substr(0, 8) != "NTSPOOL2") {
+        return starts;
+    }
+    std::size_t at = 8;
+    while (file.size() - at >= 28) {
+        std::string_view h = file.substr(at, 28);
+        std::size_t host_len = static_cast<unsigned char>(h[5]);
+        std::uint32_t id_len = le32(h, 12), rows_len = le32(h, 16);
+        if (le32(h, 0) != 0x3242544E || crc_of(h.substr(4, 16)) != le32(h, 20) ||
+            (h[4] != 1 && h[4] != 2) || h[6] != 0 || h[7] != 0 || id_len == 0 || id_len > 256 ||
+            rows_len > 256u * 1024 * 1024) {
+            break;
+        }
+        at += 28 + std::size_t{id_len} + host_len + rows_len;
+        if (at >= file.size()) {
+            break;
+        }
+        starts.push_back(at);
+    }
+    return starts;
+}
+
+// The offset a hint names, when it is well-formed.
+std::optional<std::size_t> hint_offset(const std::string &hint) {
+    std::string digits = hint;
+    if (!digits.empty() && digits.back() == '\n') {
+        digits.pop_back();
+    }
+    if (digits.empty() || digits.size() > 19 ||
+        digits.find_first_not_of("0123456789") != std::string::npos) {
+        return std::nullopt;
+    }
+    std::size_t first = digits.find_first_not_of('0');
+    if (first == std::string::npos) {
+        return 0;
+    }
+    if (digits.size() - first > 12) {
+        return std::numeric_limits<std::size_t>::max();  // far beyond any input
+    }
+    return static_cast<std::size_t>(std::stoull(digits.substr(first)));
+}
+
 const std::string &scratch_dir() {
     static const std::string dir = [] {
         std::string tmpl = (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
@@ -126,8 +182,22 @@ std::vector<std::string> list_and_clear(const std::string &dir) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FuzzedDataProvider provider(data, size);
     // Mostly a file that starts right, so that the fuzzer reaches the records.
-    std::string file = provider.ConsumeBool() ? "NTSPOOL2" : "";
+    bool magic = provider.ConsumeBool();
+    // The hint: none, any text, a record's start, or next to one.
+    int hint_kind = provider.ConsumeIntegralInRange(0, 3);
+    std::size_t pick = provider.ConsumeIntegral<std::uint8_t>();
+    std::string any_text = hint_kind == 1 ? provider.ConsumeRandomLengthString(32) : "";
+    std::string file = magic ? "NTSPOOL2" : "";
     file += provider.ConsumeRemainingBytesAsString();
+
+    std::vector<std::size_t> starts = header_walk(file);
+    std::optional<std::string> hint;
+    if (hint_kind == 1) {
+        hint = any_text;
+    } else if (hint_kind >= 2 && !starts.empty()) {
+        std::size_t start = starts[pick % starts.size()];
+        hint = std::to_string(hint_kind == 2 ? start : start + (pick & 1 ? 1 : -1)) + "\n";
+    }
 
     const std::string &dir = scratch_dir();
     const std::string name = "trace-00000000000000000001-1-1.spool";
@@ -135,6 +205,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(fd >= 0);
     FUZZ_CHECK(write(fd, file.data(), file.size()) == static_cast<ssize_t>(file.size()));
     close(fd);
+    if (hint) {
+        fd = open((dir + "/" + name + ".replayed").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        FUZZ_CHECK(fd >= 0);
+        FUZZ_CHECK(write(fd, hint->data(), hint->size()) == static_cast<ssize_t>(hint->size()));
+        close(fd);
+    }
 
     std::vector<std::pair<std::string, std::string>> replayed;
     int warnings = 0, errors = 0;
@@ -154,7 +230,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(!spool.has_backlog());
     }
 
-    Expected expected = reference_walk(file);
+    std::optional<std::size_t> resume = hint ? hint_offset(*hint) : std::nullopt;
+    bool resumes = resume && std::find(starts.begin(), starts.end(), *resume) != starts.end();
+    Expected expected =
+        reference_walk(resumes ? "NTSPOOL2" + file.substr(*resume) : file);
     FUZZ_CHECK(replayed == expected.batches);
     std::vector<std::string> left = list_and_clear(dir);
     switch (expected.fate) {

@@ -160,6 +160,58 @@ TEST_F(SpoolTest, FilesOfAnEarlierProcessAreClaimedAndReplayedFirst) {
     EXPECT_NE(notices_[0].second.find("left by an earlier worker"), std::string::npos);
 }
 
+TEST_F(SpoolTest, ReplayResumesWhereTheEarlierProcessStopped) {
+    {
+        Spool earlier(config(), collect());
+        for (int i = 1; i <= 4; ++i) {
+            ASSERT_TRUE(earlier.append(make_batch("r-" + std::to_string(i), 2)));
+        }
+        Batch b;
+        ASSERT_TRUE(earlier.peek(b));
+        earlier.advance();              // r-1 committed
+        ASSERT_TRUE(earlier.peek(b));   // r-2 in flight when the worker exits
+        EXPECT_EQ(b.id, "r-2");
+    }
+    EXPECT_EQ(files(".replayed").size(), 1u);
+    Spool later(config(), collect());
+    EXPECT_EQ(drain(later), (std::vector<std::string>{"r-2", "r-3", "r-4"}));
+    ASSERT_FALSE(notices_.empty());
+    EXPECT_NE(notices_[0].second.find("where its replay stopped"), std::string::npos)
+        << notices_[0].second;
+    EXPECT_TRUE(files().empty());
+    EXPECT_TRUE(files(".replayed").empty()) << "the hint goes with its file";
+}
+
+TEST_F(SpoolTest, AHintThatDoesNotPointAtARecordIsIgnored) {
+    for (const std::string hint : {"9\n", "3\n", "junk\n", "99999999\n", "12abc\n", ""}) {
+        {
+            Spool earlier(config(), collect());
+            ASSERT_TRUE(earlier.append(make_batch("h-1", 1)));
+            ASSERT_TRUE(earlier.append(make_batch("h-2", 1)));
+        }
+        std::string f = files().at(0);
+        int fd = open((f + ".replayed").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(write(fd, hint.data(), hint.size()), static_cast<ssize_t>(hint.size()));
+        close(fd);
+        Spool later(config(), collect());
+        EXPECT_EQ(drain(later), (std::vector<std::string>{"h-1", "h-2"})) << "hint " << hint;
+        EXPECT_TRUE(files(".replayed").empty());
+    }
+}
+
+TEST_F(SpoolTest, AFinishedReplayLeavesNoHint) {
+    {
+        Spool s(config(), collect());
+        ASSERT_TRUE(s.append(make_batch("f-1", 1)));
+        EXPECT_EQ(drain(s), (std::vector<std::string>{"f-1"}));
+        ASSERT_TRUE(s.append(make_batch("f-2", 1)));  // spooled, never replayed
+    }
+    EXPECT_TRUE(files(".replayed").empty());
+    Spool later(config(), collect());
+    EXPECT_EQ(drain(later), (std::vector<std::string>{"f-2"}));
+}
+
 TEST_F(SpoolTest, ALiveWorkersFilesAreNotClaimed) {
     Spool alive(config(), collect());
     ASSERT_TRUE(alive.append(make_batch("alive-1", 1)));
