@@ -25,7 +25,8 @@ constexpr const char *file_suffix = ".spool";
 // first batch not yet committed, so that the next process resumes there instead
 // of sending every earlier batch again (the ledger would refuse each one, at a
 // round trip and an ERROR in PostgreSQL's log apiece). Only a hint: when it is
-// missing or does not point at a sound record, replay starts from the top.
+// missing or does not name the start of a record, replay starts from the top.
+// Written at a graceful exit only; after a crash the ledger does the work.
 constexpr const char *progress_suffix = ".replayed";
 
 std::string progress_path(const std::string &spool_path) { return spool_path + progress_suffix; }
