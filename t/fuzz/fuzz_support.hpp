@@ -8,6 +8,9 @@
 #ifndef TRACE_FUZZ_SUPPORT_HPP
 #define TRACE_FUZZ_SUPPORT_HPP
 
+#include <zlib.h>
+
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -137,6 +140,35 @@ inline std::string ascii_lower(std::string_view s) {
         c = ascii_lower(c);
     }
     return out;
+}
+
+// The spool format, read independently of spool_format.cpp: "NTSPOOL2", then
+// records of a 28-byte header (magic "NTB2", table, host length, two zero
+// bytes, row count, id and rows lengths, the header's CRC-32, the body's
+// CRC-32) and a body (id, host, rows). CRCs are zlib's.
+inline std::uint32_t le32(std::string_view s, std::size_t at) {
+    std::uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) {
+        v = v << 8 | static_cast<unsigned char>(s[at + static_cast<std::size_t>(i)]);
+    }
+    return v;
+}
+
+inline std::uint32_t crc_of(std::string_view s) {
+    return static_cast<std::uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef *>(s.data()), static_cast<uInt>(s.size())));
+}
+
+// The length of the whole record whose header is h (28 bytes), or 0 when the
+// header is not sound: wrong magic or table, nonzero padding, an id of 0 or
+// more than 256 bytes, more than 256 MiB of rows, or a header CRC mismatch.
+inline std::size_t spool_record_length(std::string_view h) {
+    std::size_t host_len = static_cast<unsigned char>(h[5]);
+    std::uint32_t id_len = le32(h, 12), rows_len = le32(h, 16);
+    bool sound = le32(h, 0) == 0x3242544E && crc_of(h.substr(4, 16)) == le32(h, 20) &&
+                 (h[4] == 1 || h[4] == 2) && h[6] == 0 && h[7] == 0 && id_len != 0 &&
+                 id_len <= 256 && rows_len <= 256u * 1024 * 1024;
+    return sound ? 28 + std::size_t{id_len} + host_len + rows_len : 0;
 }
 
 }  // namespace fuzz

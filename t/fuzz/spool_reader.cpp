@@ -22,8 +22,6 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <dirent.h>
@@ -43,23 +41,7 @@ struct Expected {
     Fate fate;
 };
 
-std::uint32_t le32(std::string_view s, std::size_t at) {
-    std::uint32_t v = 0;
-    for (int i = 3; i >= 0; --i) {
-        v = v << 8 | static_cast<unsigned char>(s[at + static_cast<std::size_t>(i)]);
-    }
-    return v;
-}
-
-std::uint32_t crc_of(std::string_view s) {
-    return static_cast<std::uint32_t>(
-        crc32(0, reinterpret_cast<const Bytef *>(s.data()), static_cast<uInt>(s.size())));
-}
-
-// The format, walked independently: "NTSPOOL2", then records of a 28-byte
-// header (magic "NTB2", table, host length, two zero bytes, row count, id and
-// rows lengths, the header's CRC-32, the body's CRC-32) and a body (id, host,
-// rows).
+// The file, walked with the reference reading of the format (fuzz_support.hpp).
 Expected reference_walk(std::string_view file) {
     Expected e{{}, Fate::removed};
     if (file.empty()) {
@@ -75,33 +57,32 @@ Expected reference_walk(std::string_view file) {
             e.fate = Fate::removed_torn;
             return e;
         }
-        std::size_t host_len = static_cast<unsigned char>(rest[5]);
-        std::uint32_t id_len = le32(rest, 12), rows_len = le32(rest, 16);
-        bool header_ok = le32(rest, 0) == 0x3242544E && crc_of(rest.substr(4, 16)) == le32(rest, 20) &&
-                         (rest[4] == 1 || rest[4] == 2) && rest[6] == 0 && rest[7] == 0 &&
-                         id_len != 0 && id_len <= 256 && rows_len <= 256u * 1024 * 1024;
-        if (!header_ok) {
+        std::size_t length = fuzz::spool_record_length(rest.substr(0, 28));
+        if (length == 0) {
             e.fate = Fate::kept_corrupt;
             return e;
         }
-        std::size_t body_len = std::size_t{id_len} + host_len + rows_len;
-        if (rest.size() < 28 + body_len) {
+        if (rest.size() < length) {
             e.fate = Fate::removed_torn;  // a sound header, the rest never written
             return e;
         }
+        std::size_t body_len = length - 28;
+        std::uint32_t id_len = fuzz::le32(rest, 12);
+        std::size_t host_len = static_cast<unsigned char>(rest[5]);
         std::string_view id = rest.substr(28, id_len);
-        std::string_view rows = rest.substr(28 + id_len + host_len, rows_len);
+        std::string_view rows = rest.substr(28 + id_len + host_len, body_len - id_len - host_len);
         std::size_t lines = 0;
         for (char c : rows) {
             lines += c == '\n';
         }
-        if (crc_of(rest.substr(28, body_len)) != le32(rest, 24) || lines != le32(rest, 8) ||
+        if (fuzz::crc_of(rest.substr(28, body_len)) != fuzz::le32(rest, 24) ||
+            lines != fuzz::le32(rest, 8) ||
             (!rows.empty() && rows.back() != '\n')) {
             e.fate = Fate::kept_corrupt;
             return e;
         }
         e.batches.emplace_back(std::string(id), std::string(rows));
-        rest.remove_prefix(28 + body_len);
+        rest.remove_prefix(length);
     }
     return e;
 }
@@ -115,15 +96,11 @@ std::vector<std::size_t> header_walk(std::string_view file) {
     }
     std::size_t at = 8;
     while (file.size() - at >= 28) {
-        std::string_view h = file.substr(at, 28);
-        std::size_t host_len = static_cast<unsigned char>(h[5]);
-        std::uint32_t id_len = le32(h, 12), rows_len = le32(h, 16);
-        if (le32(h, 0) != 0x3242544E || crc_of(h.substr(4, 16)) != le32(h, 20) ||
-            (h[4] != 1 && h[4] != 2) || h[6] != 0 || h[7] != 0 || id_len == 0 || id_len > 256 ||
-            rows_len > 256u * 1024 * 1024) {
+        std::size_t length = fuzz::spool_record_length(file.substr(at, 28));
+        if (length == 0) {
             break;
         }
-        at += 28 + std::size_t{id_len} + host_len + rows_len;
+        at += length;
         if (at >= file.size()) {
             break;
         }

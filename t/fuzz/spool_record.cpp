@@ -15,22 +15,7 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include <zlib.h>
-
 namespace {
-
-std::uint32_t le32(std::string_view s, std::size_t at) {
-    std::uint32_t v = 0;
-    for (int i = 3; i >= 0; --i) {
-        v = v << 8 | static_cast<unsigned char>(s[at + static_cast<std::size_t>(i)]);
-    }
-    return v;
-}
-
-std::uint32_t crc_of(std::string_view s) {
-    return static_cast<std::uint32_t>(
-        crc32(0, reinterpret_cast<const Bytef *>(s.data()), static_cast<uInt>(s.size())));
-}
 
 void check_decode_of_any_bytes(std::string_view data) {
     trace::Batch batch;
@@ -43,11 +28,11 @@ void check_decode_of_any_bytes(std::string_view data) {
     FUZZ_CHECK(used == trace::spool_record_length(data.substr(0, trace::spool_record_header)));
     std::string_view record = data.substr(0, used);
     std::size_t host_len = static_cast<unsigned char>(record[5]);
-    std::size_t id_len = le32(record, 12), rows_len = le32(record, 16);
+    std::size_t id_len = fuzz::le32(record, 12), rows_len = fuzz::le32(record, 16);
     std::size_t header = trace::spool_record_header;
     FUZZ_CHECK(header + id_len + host_len + rows_len == used);
-    FUZZ_CHECK(crc_of(record.substr(4, 16)) == le32(record, 20));
-    FUZZ_CHECK(crc_of(record.substr(header)) == le32(record, 24));
+    FUZZ_CHECK(fuzz::crc_of(record.substr(4, 16)) == fuzz::le32(record, 20));
+    FUZZ_CHECK(fuzz::crc_of(record.substr(header)) == fuzz::le32(record, 24));
     FUZZ_CHECK(batch.id == record.substr(header, id_len));
     FUZZ_CHECK(batch.host == record.substr(header + id_len, host_len));
     FUZZ_CHECK(batch.rows == record.substr(header + id_len + host_len));
