@@ -1,10 +1,7 @@
 #include "module_status.hpp"
+#include "zone_guard.hpp"
 
 #include <gtest/gtest.h>
-
-#include <cstdlib>
-#include <ctime>
-#include <string>
 
 using namespace trace_ctl;
 
@@ -44,10 +41,7 @@ TEST(ModuleCounters, LineShowsStringsSafely) {
 }
 
 TEST(ModuleCounters, LineShowsTimesForPeopleAndNeverForZero) {
-    const char *old_tz = std::getenv("TZ");
-    std::string saved = old_tz ? old_tz : "";
-    setenv("TZ", "UTC", 1);
-    tzset();
+    ZoneGuard utc("UTC");
     nlohmann::ordered_json worker = {
         {"pid", 7}, {"started", 1714572187}, {"sent_rows", 3}, {"last_error_time", 0}};
     EXPECT_EQ(counters_line(worker),
@@ -59,10 +53,4 @@ TEST(ModuleCounters, LineShowsTimesForPeopleAndNeverForZero) {
     EXPECT_EQ(counters_line(c.workers[0]),
               "pid=1 started=\"2024-05-01 14:03:07\" last_error_time=\"2024-05-01 14:03:10\" "
               "sent_rows=2");
-    if (old_tz) {
-        setenv("TZ", saved.c_str(), 1);
-    } else {
-        unsetenv("TZ");
-    }
-    tzset();
 }

@@ -1,39 +1,13 @@
 #include "time_text.hpp"
+#include "zone_guard.hpp"
 
 #include <gtest/gtest.h>
-
-#include <cstdlib>
-#include <ctime>
 
 using namespace trace_ctl;
 
 namespace {
 
 constexpr EpochMicros may_first_noon_utc = 1714564800LL * 1000000;  // 2024-05-01T12:00:00Z
-
-// Sets TZ for one test and puts the old value back.
-class ZoneGuard {
-public:
-    explicit ZoneGuard(const char *zone) {
-        const char *old = std::getenv("TZ");
-        had_ = old != nullptr;
-        old_ = old ? old : "";
-        setenv("TZ", zone, 1);
-        tzset();
-    }
-    ~ZoneGuard() {
-        if (had_) {
-            setenv("TZ", old_.c_str(), 1);
-        } else {
-            unsetenv("TZ");
-        }
-        tzset();
-    }
-
-private:
-    bool had_;
-    std::string old_;
-};
 
 }  // namespace
 
