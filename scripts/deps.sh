@@ -26,8 +26,10 @@ for set in "$@"; do
   esac
 done
 
-# One dpkg-query for all packages keeps a no-op run fast.
-installed=" $(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${packages[@]}" 2>/dev/null |
+# One dpkg-query for all packages keeps a no-op run fast. It exits 1 when it
+# has never heard of one of them (a machine that never saw the package), so
+# its status is ignored: what it prints about the others is what counts.
+installed=" $({ dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${packages[@]}" 2>/dev/null || true; } |
   awk '$1 == "installed" { printf "%s ", $2 }') "
 missing=()
 for p in "${packages[@]}"; do
