@@ -3,6 +3,7 @@
 #include "files.hpp"
 #include "mounts.hpp"
 
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <cerrno>
@@ -72,6 +73,29 @@ void measure_filesystem(const std::string &path, const Thresholds &thresholds, b
     }
 }
 
+// The real filesystems to measure when no paths are given. "/" is always one of
+// them: inside a chroot (or a mount namespace where the root is not a mount of
+// its own) /proc/self/mounts does not list it, yet it is what fills up, and a
+// check that measured no disk must not say OK. It is added only when no listed
+// mount is the same filesystem (same st_dev), so nothing is counted twice.
+std::vector<std::string> filesystems_to_measure(const std::vector<MountEntry> &mounts) {
+    std::vector<std::string> out;
+    struct stat root {};
+    bool root_listed = ::stat("/", &root) != 0;  // unknown: leave the list as it is
+    for (const MountEntry &fs : real_filesystems(mounts)) {
+        struct stat st {};
+        if (fs.mount_point == "/" ||
+            (!root_listed && ::stat(fs.mount_point.c_str(), &st) == 0 && st.st_dev == root.st_dev)) {
+            root_listed = true;
+        }
+        out.push_back(fs.mount_point);
+    }
+    if (!root_listed) {
+        out.insert(out.begin(), "/");
+    }
+    return out;
+}
+
 }  // namespace
 
 std::optional<MemInfo> parse_meminfo(std::string_view text) {
@@ -126,8 +150,8 @@ std::vector<Measurement> measure_resources(const Thresholds &thresholds,
     }
     try {
         const std::string mounts = "/proc/self/mounts";
-        for (const MountEntry &fs : real_filesystems(parse_mounts(read_file(mounts).text))) {
-            measure_filesystem(fs.mount_point, thresholds, true, out);
+        for (const std::string &path : filesystems_to_measure(parse_mounts(read_file(mounts).text))) {
+            measure_filesystem(path, thresholds, true, out);
         }
     } catch (const FileError &e) {
         out.push_back(failed("mounts", "mounts", "mounted filesystems", thresholds.disk,

@@ -138,6 +138,27 @@ like($out, qr/^RESOURCES OK - .*'\/'=\d+\.\d%;85;85;0;100/, 'without disk_paths:
     or diag($out, $err);
 unlike($out, qr{'/proc'|'/sys'|'/dev/pts'}, '... and no pseudo filesystem');
 
+# Inside a chroot "/" is not a mount point in /proc/self/mounts, yet it is what
+# fills up: it is measured anyway. trace-ctl and its libraries in a directory of
+# their own, /proc mounted there in a private mount namespace.
+SKIP: {
+    skip 'needs root and unshare for a chroot', 3 unless $> == 0 && -x '/usr/bin/unshare';
+    my $jail = $t->base . '/jail';
+    my @files = (Trace::Test::build() . '/trace-ctl',
+        map { m{(/\S+)} ? $1 : () } split /\n/, `ldd ${\ Trace::Test::build()}/trace-ctl`);
+    for my $file (@files) {
+        my $to = $file =~ /trace-ctl$/ ? "$jail/trace-ctl" : "$jail$file";
+        Trace::Test::spew($to, Trace::Test::slurp($file), 0755);
+    }
+    mkdir "$jail/proc";
+    ($rc, $out, $err) = Trace::Test::run('unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+        "mount -t proc proc $jail/proc && chroot $jail /trace-ctl check-resources --no-mail");
+    unlike(Trace::Test::slurp('/proc/self/mounts'), qr{ \Q$jail\E/proc }, 'the chroot\'s /proc stays private');
+    is($rc, 0, 'in a chroot, without disk_paths: exit 0') or diag($out, $err);
+    like($out, qr/^RESOURCES OK - memory \d+\.\d%, \/ \d+\.\d%.*'\/'=\d+\.\d%;85;85;0;100/,
+        '... and "/" is measured although /proc/self/mounts does not list it') or diag($out, $err);
+}
+
 ($rc, $out, $err) = check(config('missing', disk_paths => ['/nonexistent/disk']), '--no-mail');
 is($rc, 3, 'a path that cannot be measured: exit 3 (UNKNOWN)');
 like($out, qr{^RESOURCES UNKNOWN - /nonexistent/disk: No such file or directory, memory },
