@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and running nginx-trace need,
 # and only those that are missing. Quiet when everything is already there.
-# Usage: deps.sh [SET...]: the base set, plus the named extra sets: `fuzz`
+# Usage: deps.sh [--only] [SET...]: the base set, plus the named extra sets: `fuzz`
 # (clang and its runtimes, for make fuzz), `bench` (rsyslog and its PostgreSQL
-# output, for make bench's syslog variant).
+# output, for make bench's syslog variant), `fresh` (mmdebstrap, for make
+# test-fresh).
 #
 # Installing nginx or postgresql must not start or restart system services on a
 # machine where they already run (or would grab :80 and :5432): a temporary
@@ -18,10 +19,17 @@ packages=(
 )
 bench_packages=(rsyslog rsyslog-pgsql)
 
+# --only SET...: just those sets, without the base set (make test-fresh needs
+# nothing of the project's on the machine it runs on).
+if [ "${1:-}" = --only ]; then
+  packages=()
+  shift
+fi
 for set in "$@"; do
   case "$set" in
     fuzz) packages+=(clang libclang-rt-dev) ;;  # make fuzz: libFuzzer and clang's sanitizers
     bench) packages+=("${bench_packages[@]}") ;;
+    fresh) packages+=(mmdebstrap curl) ;;       # make test-fresh: a pristine root, a request to its demo
     *) echo "deps: unknown package set '$set'" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +56,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 echo "deps: installing ${missing[*]}" >&2
-policy=/usr/sbin/policy-rc.d
+# POLICY_RC_D: only for t/deps.t, which must not touch the real one.
+policy=${POLICY_RC_D:-/usr/sbin/policy-rc.d}
 added_policy=
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
