@@ -73,7 +73,7 @@ ifneq ($(SANITIZE),)
   SAN_TEST_ENV = TRACE_SANITIZE=$(SANITIZE) TRACE_NGINX_PRELOAD="$(SAN_PRELOAD)"
 endif
 
-.PHONY: all deps deps-fuzz test unit integration run bench install clean fuzz leakcheck
+.PHONY: all deps deps-fuzz test unit integration run bench install clean fuzz leakcheck test-fresh
 
 # Quiet unless V=1.
 ifeq ($(V),1)
@@ -243,6 +243,13 @@ run: all
 bench: all
 	@scripts/deps.sh bench
 	@bench/run.pl $(BUILD)
+
+# --- the clean-root check: the README's commands on a pristine Debian 12 -------
+# (scripts/test-fresh.sh says what it does; .ci/run runs it after make test).
+# Needs root; not part of make test.
+
+test-fresh:
+	@scripts/test-fresh.sh
 
 # --- installation (DESTDIR-aware; Debian's layout for nginx modules) ------------
 
