@@ -76,23 +76,28 @@ void measure_filesystem(const std::string &path, const Thresholds &thresholds, b
 // The real filesystems to measure when no paths are given. "/" is always one of
 // them: inside a chroot (or a mount namespace where the root is not a mount of
 // its own) /proc/self/mounts does not list it, yet it is what fills up, and a
-// check that measured no disk must not say OK. It is added only when no listed
-// mount is the same filesystem (same st_dev), so nothing is counted twice.
+// check that measured no disk must not say OK. A listed mount of the same
+// filesystem (same st_dev: a bind mount into the chroot) is that filesystem
+// seen from elsewhere, and is measured once, as "/".
 std::vector<std::string> filesystems_to_measure(const std::vector<MountEntry> &mounts) {
     std::vector<std::string> out;
-    struct stat root {};
-    bool root_listed = ::stat("/", &root) != 0;  // unknown: leave the list as it is
+    bool root_listed = false;
     for (const MountEntry &fs : real_filesystems(mounts)) {
-        struct stat st {};
-        if (fs.mount_point == "/" ||
-            (!root_listed && ::stat(fs.mount_point.c_str(), &st) == 0 && st.st_dev == root.st_dev)) {
-            root_listed = true;
-        }
+        root_listed = root_listed || fs.mount_point == "/";
         out.push_back(fs.mount_point);
     }
-    if (!root_listed) {
-        out.insert(out.begin(), "/");
+    struct stat root {};
+    if (root_listed || ::stat("/", &root) != 0) {
+        return out;
     }
+    for (std::string &path : out) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) == 0 && st.st_dev == root.st_dev) {
+            path = "/";
+            return out;
+        }
+    }
+    out.insert(out.begin(), "/");
     return out;
 }
 

@@ -142,7 +142,9 @@ unlike($out, qr{'/proc'|'/sys'|'/dev/pts'}, '... and no pseudo filesystem');
 # fills up: it is measured anyway. trace-ctl and its libraries in a directory of
 # their own, /proc mounted there in a private mount namespace.
 SKIP: {
-    skip 'needs root and unshare for a chroot', 3 unless $> == 0 && -x '/usr/bin/unshare';
+    skip 'needs root and unshare for a chroot', 5 unless $> == 0 && -x '/usr/bin/unshare';
+    # Already in one (make test-fresh): the test above was that case.
+    skip 'already inside a chroot', 5 unless Trace::Test::slurp('/proc/self/mounts') =~ m{^\S+ / }m;
     my $jail = $t->base . '/jail';
     my @files = (Trace::Test::build() . '/trace-ctl',
         map { m{(/\S+)} ? $1 : () } split /\n/, `ldd ${\ Trace::Test::build()}/trace-ctl`);
@@ -151,12 +153,24 @@ SKIP: {
         Trace::Test::spew($to, Trace::Test::slurp($file), 0755);
     }
     mkdir "$jail/proc";
-    ($rc, $out, $err) = Trace::Test::run('unshare', '--mount', '--propagation', 'private', 'sh', '-c',
-        "mount -t proc proc $jail/proc && chroot $jail /trace-ctl check-resources --no-mail");
+    mkdir "$jail/cache";
+    mkdir $t->base . '/cache';
+    my $in_jail = sub {
+        my ($mounts) = @_;
+        Trace::Test::run('unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+            "mount -t proc proc $jail/proc && $mounts chroot $jail /trace-ctl check-resources --no-mail");
+    };
+    ($rc, $out, $err) = $in_jail->('');
     unlike(Trace::Test::slurp('/proc/self/mounts'), qr{ \Q$jail\E/proc }, 'the chroot\'s /proc stays private');
     is($rc, 0, 'in a chroot, without disk_paths: exit 0') or diag($out, $err);
     like($out, qr/^RESOURCES OK - memory \d+\.\d%, \/ \d+\.\d%.*'\/'=\d+\.\d%;85;85;0;100/,
         '... and "/" is measured although /proc/self/mounts does not list it') or diag($out, $err);
+    # A directory of the same filesystem bound into the chroot (as make test-fresh
+    # binds the package cache): the filesystem once, named "/".
+    ($rc, $out, $err) = $in_jail->("mount --bind ${\ $t->base}/cache $jail/cache &&");
+    like($out, qr/^RESOURCES OK - memory \d+\.\d%, \/ \d+\.\d%.*'\/'=/,
+        'with a bind mount of the same filesystem: "/" is measured') or diag($out, $err);
+    unlike($out, qr{/cache}, '... once, not again under the bind mount') or diag($out, $err);
 }
 
 ($rc, $out, $err) = check(config('missing', disk_paths => ['/nonexistent/disk']), '--no-mail');
