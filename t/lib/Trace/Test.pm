@@ -17,6 +17,7 @@ package Trace::Test;
 #   Load.pm       load, exactly-once checks, trace_status counters (methods of $t)
 #   Sanitizer.pm  sanitizer builds' environment and reports        (methods of $t)
 #   Ports.pm      free ports, waiting for a listener
+#   Reading.pm    for the tests of trace-ctl's reading commands (read_*.t)
 
 use strict;
 use warnings;
