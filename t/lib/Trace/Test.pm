@@ -13,6 +13,7 @@ package Trace::Test;
 #   Pg.pm         the PostgreSQL server ($t->postgres, $t->postgres_migrated)
 #   Smtp.pm       the SMTP sink ($t->smtp)
 #   Nginx.pm      nginx.conf, nginx -t, start, reload, stop, pids  (methods of $t)
+#   Recording.pm  the nginx that records every request            (methods of $t)
 #   Http.pm       a raw HTTP client, and $t->get                   (a method of $t)
 #   Load.pm       load, exactly-once checks, trace_status counters (methods of $t)
 #   Sanitizer.pm  sanitizer builds' environment and reports        (methods of $t)
@@ -30,7 +31,8 @@ use POSIX ();
 use Time::HiRes qw(sleep time);
 use Test::More;
 
-use parent qw(Trace::Test::Nginx Trace::Test::Http Trace::Test::Load Trace::Test::Sanitizer);
+use parent qw(Trace::Test::Nginx Trace::Test::Recording Trace::Test::Http Trace::Test::Load
+    Trace::Test::Sanitizer);
 use Trace::Test::Pg;
 use Trace::Test::Smtp;
 # Also Trace::Test::free_port, wait_port and http_request, as before the split.
