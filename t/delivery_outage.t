@@ -11,21 +11,12 @@ use Trace::Test;
 my $t = Trace::Test->new;
 my $pg = $t->postgres_migrated;
 
-$t->nginx(<<'EOF', workers => 2);
-http {
-    trace_db "%%TRACE_DB%% connect_timeout=2";
-    trace_flush_interval 200ms;
-    trace_spool %%PREFIX%%/spool;
-    access_log off;
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        trace on;
-        trace_only_authenticated off;
-        location / { return 200 "ok\n"; }
-        location = /status { trace off; trace_status; }
-    }
-}
-EOF
+$t->start_recording_nginx(workers => 2,
+    trace_db => '%%TRACE_DB%% connect_timeout=2',
+    trace_flush_interval => '200ms',
+    trace_spool => '%%PREFIX%%/spool',
+    access_log => 'off',
+    status => '/status');
 
 # --- PostgreSQL stopped for several seconds during load ----------------------------
 $t->start_background_load(clients => 2);

@@ -14,19 +14,9 @@ my $pg = $t->postgres_migrated;
 # Something the encoder cannot know about: a constraint some rows break.
 $pg->sql(q{ALTER TABLE trace.requests ADD CONSTRAINT no_poison CHECK (path NOT LIKE '/poison%')});
 
-$t->nginx(<<'EOF');
-http {
-    trace_db "%%TRACE_DB%%";
-    trace_flush_interval 1s;          # all of it in one batch
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        trace on;
-        trace_only_authenticated off;
-        location / { return 200 "ok\n"; }
-        location = /status { trace off; trace_status; }
-    }
-}
-EOF
+$t->start_recording_nginx(
+    trace_flush_interval => '1s',     # all of it in one batch
+    status => '/status');
 
 my $answered = 0;
 for my $i (1 .. 100) {

@@ -12,29 +12,18 @@ use Trace::Test;
 my $t = Trace::Test->new;
 my $pg = $t->postgres_migrated;
 
-my $conf = <<'EOF';
-http {
-    trace_db "%%DB%%";
-    trace_flush_interval 200ms;
-    trace_drain_timeout 2s;
-    trace_db_timeout 30s;
-    trace_spool %%PREFIX%%/spool;
-    access_log off;
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        trace on;
-        trace_only_authenticated off;
-        location / { return 200 "ok\n"; }
-        location = /status { trace off; trace_status; }
-    }
-}
-EOF
+my @recording = (workers => 2,
+    trace_flush_interval => '200ms',
+    trace_drain_timeout => '2s',
+    trace_db_timeout => '30s',
+    trace_spool => '%%PREFIX%%/spool',
+    access_log => 'off',
+    status => '/status');
 sub start_with_db {
     my ($db) = @_;
-    (my $c = $conf) =~ s/%%DB%%/$db/;
-    $t->nginx($c, workers => 2);
+    $t->start_recording_nginx(trace_db => $db, @recording);
 }
-my $module_db = $pg->conninfo(user => 'nginx_module') . ' connect_timeout=2';
+my $module_db = '%%TRACE_DB%% connect_timeout=2';
 
 # --- five reloads during load ------------------------------------------------------
 start_with_db($module_db);

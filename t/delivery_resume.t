@@ -20,22 +20,13 @@ $pg->sql(q{CREATE FUNCTION public.slow_commit() RETURNS trigger LANGUAGE plpgsql
 $pg->sql(q{CREATE TRIGGER slow_commit AFTER INSERT ON trace.requests
            FOR EACH STATEMENT EXECUTE FUNCTION public.slow_commit()});
 
-$t->nginx(<<'EOF', workers => 1);
-http {
-    trace_db "%%TRACE_DB%% connect_timeout=2";
-    trace_flush_interval 100ms;
-    trace_drain_timeout 1s;
-    trace_spool %%PREFIX%%/spool;
-    access_log off;
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        trace on;
-        trace_only_authenticated off;
-        location / { return 200 "ok\n"; }
-        location = /status { trace off; trace_status; }
-    }
-}
-EOF
+$t->start_recording_nginx(workers => 1,
+    trace_db => '%%TRACE_DB%% connect_timeout=2',
+    trace_flush_interval => '100ms',
+    trace_drain_timeout => '1s',
+    trace_spool => '%%PREFIX%%/spool',
+    access_log => 'off',
+    status => '/status');
 
 # PostgreSQL away while requests come: a spool of many small batches.
 $pg->stop;

@@ -12,23 +12,18 @@ use Trace::Test;
 my $t = Trace::Test->new;
 my $pg = $t->postgres_migrated;
 
-my $conf = <<'EOF';
-http {
-    trace_db "%%TRACE_DB%% connect_timeout=2";
-    trace_flush_interval 100ms;
-    trace_buffer_size 64k;
-    trace_batch_size 8k;
-    trace_spool %%PREFIX%%/spool max_size=1m;
-    access_log off;
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        trace on;
-        trace_only_authenticated off;
-        location / { return 200 "ok\n"; }
-        location = /status { trace off; trace_status; }
-    }
+# The nginx of every part below; the spool is given with it.
+sub start_nginx_with_spool {
+    my ($spool) = @_;
+    $t->start_recording_nginx(
+        trace_db => '%%TRACE_DB%% connect_timeout=2',
+        trace_flush_interval => '100ms',
+        trace_buffer_size => '64k',
+        trace_batch_size => '8k',
+        trace_spool => $spool,
+        access_log => 'off',
+        status => '/status');
 }
-EOF
 
 sub run_outage {
     my ($label, $count) = @_;
@@ -47,7 +42,7 @@ sub run_outage {
 }
 
 # --- full: 1 MB of spool, far more rows than fit -------------------------------------
-$t->nginx($conf);
+start_nginx_with_spool('%%PREFIX%%/spool max_size=1m');
 my ($dropped, $stored) = run_outage('full', 12000);
 ok($dropped > 0, "full: rows beyond the spool were dropped and counted ($dropped)");
 ok($stored > 0, "full: what the spool held arrived ($stored)");
@@ -60,7 +55,7 @@ cmp_ok(scalar @warnings, '<=', 12, 'full: ... at a limited rate (' . scalar(@war
 
 # --- unwritable: the directory is read-only for the workers --------------------------
 $t->stop_nginx;
-$t->nginx($conf);
+start_nginx_with_spool('%%PREFIX%%/spool max_size=1m');
 my $spool = $t->nginx_prefix . '/spool';
 chmod 0500, $spool;
 ($dropped, $stored) = run_outage('readonly', 3000);
@@ -81,8 +76,7 @@ SKIP: {
     $mounted = 1;
     chmod 0755, $small;
     $t->stop_nginx;
-    (my $disk_conf = $conf) =~ s{%%PREFIX%%/spool max_size=1m}{$small/spool max_size=1g};
-    $t->nginx($disk_conf);
+    start_nginx_with_spool("$small/spool max_size=1g");
     ($dropped, $stored) = run_outage('disk', 12000);
     $t->stop_nginx;
     system('umount', $small) == 0 and $mounted = 0;

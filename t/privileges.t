@@ -110,20 +110,11 @@ isnt($trc, 0, 'nginx -t refuses a password in trace_db');
 seen('nginx -t with a password in trace_db', $tout);
 
 # --- nginx with the passfile, its spool, and ps -----------------------------------------
-$t->nginx(<<"EOF", workers => 2);
-http {
-    trace_db "host=127.0.0.1 port=$port dbname=trace user=nginx_pw passfile=$nginx_pass connect_timeout=2";
-    trace_flush_interval 100ms;
-    trace_spool %%PREFIX%%/spool;
-    access_log off;
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        trace on;
-        trace_only_authenticated off;
-        location / { return 200 "ok\\n"; }
-    }
-}
-EOF
+$t->start_recording_nginx(workers => 2,
+    trace_db => "host=127.0.0.1 port=$port dbname=trace user=nginx_pw passfile=$nginx_pass connect_timeout=2",
+    trace_flush_interval => '100ms',
+    trace_spool => '%%PREFIX%%/spool',
+    access_log => 'off');
 is($t->load(20, path => sub { "/privileges?n=$_[0]" }), 20, 'requests answered');
 ok($t->wait_for(sub { $pg->value(q{SELECT count(*) FROM trace.requests
     WHERE path = '/privileges'}) == 20 }, 15), 'the module logs in with its passfile: rows arrive');

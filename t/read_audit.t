@@ -10,7 +10,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Trace::Test;
-use Trace::Reading qw(insert_rows decode_json_output parse_csv utc_iso);
+use Trace::Test::Reading qw(insert_rows decode_json_output parse_csv utc_iso);
 use Time::HiRes qw(time);
 
 my $t = Trace::Test->new;

@@ -8,7 +8,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Trace::Test;
-use Trace::Reading qw(insert_rows decode_json_output start_background wait_for_output
+use Trace::Test::Reading qw(insert_rows decode_json_output start_background wait_for_output
     stop_background);
 use Time::HiRes qw(time sleep);
 
@@ -70,7 +70,7 @@ is(scalar(@printed), 6, 'backlog 3 + /new/1 + /early + /late');
 
 my $status = stop_background($bg);
 is($status & 127, 15, 'it runs until stopped (SIGTERM)');
-my (undef, $err) = Trace::Reading::background_output($bg);
+my (undef, $err) = Trace::Test::Reading::background_output($bg);
 is($err, '', 'nothing on stderr');
 
 # --- text and CSV keep their layout as rows come in ------------------------------------
@@ -117,7 +117,7 @@ insert_rows($pg, 'requests', request_row('frank', '/after-restart'));
 $out = wait_for_output($bg, sub { $_[0] =~ /after-restart/ }, 15);
 like($out, qr{/after-restart}, 'after a database restart it reconnects and goes on');
 stop_background($bg);
-(undef, $err) = Trace::Reading::background_output($bg);
+(undef, $err) = Trace::Test::Reading::background_output($bg);
 like($err, qr/lost the database connection .* retrying every 0\.2 s\n.*connected again/s,
     'it said so on stderr');
 

@@ -11,7 +11,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Trace::Test;
-use Trace::Reading qw(decode_json_output plan_nodes plan_examined_rows);
+use Trace::Test::Reading qw(decode_json_output plan_nodes plan_examined_rows);
 use Time::HiRes qw(time);
 
 my $t = Trace::Test->new;

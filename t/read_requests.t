@@ -9,7 +9,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Trace::Test;
-use Trace::Reading qw(insert_rows decode_json_output parse_csv utc_iso);
+use Trace::Test::Reading qw(insert_rows decode_json_output parse_csv utc_iso);
 use Digest::SHA qw(hmac_sha256_hex);
 use POSIX qw(strftime);
 use Time::HiRes qw(time);

@@ -9,7 +9,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Trace::Test;
-use Trace::Reading qw(insert_rows decode_json_output);
+use Trace::Test::Reading qw(insert_rows decode_json_output);
 use Time::HiRes qw(time);
 
 my $t = Trace::Test->new;

@@ -10,19 +10,9 @@ use Trace::Test;
 my $t = Trace::Test->new;
 my $pg = $t->postgres_migrated;
 
-$t->nginx(<<'EOF', workers => 2);
-http {
-    trace_db "%%TRACE_DB%%";
-    trace_flush_interval 100ms;
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        trace on;
-        trace_only_authenticated off;
-        location / { return 200 "ok\n"; }
-        location = /trace_status { trace off; trace_status; }
-    }
-}
-EOF
+$t->start_recording_nginx(workers => 2,
+    trace_flush_interval => '100ms',
+    status => '/trace_status');
 
 is($t->load(300, concurrency => 4, path => sub { "/s?id=$_[0]" }), 300, 'requests answered');
 ok($t->wait_for(sub { $pg->value('SELECT count(*) FROM trace.requests') == 300 }, 10), 'rows arrived');

@@ -29,18 +29,10 @@ ok(!IO::Select->new($listener)->can_read(0.5), 'nginx -t made no connection');
 close $listener;
 
 # --- the outage ----------------------------------------------------------------
-$t->nginx(<<'EOF');
-http {
-    trace_db "%%TRACE_DB%% connect_timeout=2";
-    trace_flush_interval 100ms;
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        trace on;
-        trace_only_authenticated off;
-        location / { return 200 "body $arg_id\n"; }
-    }
-}
-EOF
+$t->start_recording_nginx(
+    trace_db => '%%TRACE_DB%% connect_timeout=2',
+    trace_flush_interval => '100ms',
+    body => 'body $arg_id\n');
 
 is($t->get('/before?id=0')->{body}, "body 0\n", 'answered before the outage');
 ok($t->wait_for(sub { $pg->value('SELECT count(*) FROM trace.requests') == 1 }, 10), 'recorded before the outage');
@@ -92,19 +84,10 @@ like(Trace::Test::slurp($t->error_log), qr/rows could not be sent before the wor
 $pg->start;
 
 # --- the memory bound ------------------------------------------------------------
-$t->nginx(<<'EOF');
-http {
-    trace_db "host=127.0.0.1 port=1 dbname=trace connect_timeout=1";
-    trace_buffer_size 8k;
-    trace_batch_size 2k;
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        trace on;
-        trace_only_authenticated off;
-        location / { return 200 "ok\n"; }
-    }
-}
-EOF
+$t->start_recording_nginx(
+    trace_db => 'host=127.0.0.1 port=1 dbname=trace connect_timeout=1',
+    trace_buffer_size => '8k',
+    trace_batch_size => '2k');
 my $served = $t->load(500, concurrency => 2, path => sub { "/bound?id=$_[0]&pad=" . ('p' x 100) });
 is($served, 500, 'every request answered when memory for rows is full');
 my @drops = grep { /memory for unsent rows is full/ } split /\n/, Trace::Test::slurp($t->error_log);

@@ -11,18 +11,7 @@ use Trace::Test;
 my $t = Trace::Test->new;
 my $pg = $t->postgres_migrated;
 
-$t->nginx(<<'EOF', workers => 2);
-http {
-    trace_db "%%TRACE_DB%%";
-    access_log off;
-    server {
-        listen 127.0.0.1:%%PORT%%;
-        trace on;
-        trace_only_authenticated off;
-        location / { return 200 "ok\n"; }
-    }
-}
-EOF
+$t->start_recording_nginx(workers => 2, access_log => 'off');
 
 my $n = 20000;
 my $started = time;

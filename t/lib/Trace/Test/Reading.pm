@@ -1,4 +1,4 @@
-package Trace::Reading;
+package Trace::Test::Reading;
 
 # Helpers for the tests of trace-ctl's reading commands (requests, audit,
 # status): rows inserted directly, output decoded, CSV read back, trace-ctl run
@@ -12,6 +12,8 @@ use File::Temp;
 use JSON::PP;
 use POSIX qw(:sys_wait_h strftime);
 use Time::HiRes qw(sleep time);
+
+use Trace::Test ();
 
 our @EXPORT_OK = qw(insert_rows decode_json_output parse_csv utc_iso
     start_background background_output wait_for_output stop_background
