@@ -30,8 +30,14 @@ NGX_LD_OPT := -Wl,-z,relro -Wl,-z,now -fPIC
 CXX := g++
 HARDENING := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor
-CXXFLAGS := -std=c++17 -O2 -g -fPIC $(HARDENING) $(WARNINGS) -MMD -MP
-LDFLAGS :=
+# A packager's flags (debian/rules passes dpkg-buildflags' here), after ours.
+EXTRA_CXXFLAGS ?=
+EXTRA_LDFLAGS ?=
+CXXFLAGS := -std=c++17 -O2 -g -fPIC $(HARDENING) $(WARNINGS) -MMD -MP $(EXTRA_CXXFLAGS)
+LDFLAGS := $(EXTRA_LDFLAGS)
+# Objects wait for `make deps` (scripts/deps.sh) to install what they need;
+# a package build, whose build dependencies dpkg checks, sets DEPS= to skip it.
+DEPS := deps
 TOML_CFLAGS := -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1
 # Recursive (=): evaluated when a recipe runs, after `deps` installed libpq-dev.
 PQ_CFLAGS = $(shell pkg-config --cflags libpq)
@@ -91,7 +97,7 @@ deps:
 
 # --- the C++ core: its own archive, real C++ flags, no nginx headers ----------
 
-$(BUILD)/core/%.o: ngx_module/core/%.cpp | deps
+$(BUILD)/core/%.o: ngx_module/core/%.cpp | $(DEPS)
 	@mkdir -p $(@D)
 	$(say) CXX $<
 	$(Q)$(CXX) $(CXXFLAGS) $(PQ_CFLAGS) -fvisibility=hidden -Ingx_module -c $< -o $@
@@ -102,7 +108,7 @@ $(CORE_LIB): $(CORE_OBJS)
 
 # --- the nginx module: nginx's build compiles the C shim and links the core ---
 
-$(NGX_DIR)/.configured: config | deps
+$(NGX_DIR)/.configured: config | $(DEPS)
 	@rm -rf $(NGX_DIR) && mkdir -p $(BUILD) && cp -a $(NGX_DEV) $(NGX_DIR)
 	@echo "configuring nginx for the module (once; log in $(NGX_DIR)/configure.log)"
 	@cd $(NGX_DIR) && . ./conf_flags && \
@@ -129,12 +135,12 @@ $(MODULE): $(NGX_DIR)/.configured $(CORE_LIB) $(SHIM_SRCS)
 	$(say) GEN $@
 	$(Q)scripts/embed-sql.sh $@ $(SQL_FILES)
 
-$(BUILD)/cli/migrations_data.o: $(BUILD)/gen/migrations_data.cpp | deps
+$(BUILD)/cli/migrations_data.o: $(BUILD)/gen/migrations_data.cpp | $(DEPS)
 	@mkdir -p $(@D)
 	$(say) CXX $<
 	$(Q)$(CXX) $(CXXFLAGS) -Icli -c $< -o $@
 
-$(BUILD)/cli/%.o: cli/%.cpp | deps
+$(BUILD)/cli/%.o: cli/%.cpp | $(DEPS)
 	@mkdir -p $(@D)
 	$(say) CXX $<
 	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -c $< -o $@
@@ -149,7 +155,7 @@ $(TRACE_CTL): $(BUILD)/cli/main.o $(CLI_LIB) $(CORE_LIB)
 
 # --- tests ----------------------------------------------------------------------
 
-$(BUILD)/unit/%.o: t/unit/%.cpp | deps
+$(BUILD)/unit/%.o: t/unit/%.cpp | $(DEPS)
 	@mkdir -p $(@D)
 	$(say) CXX $<
 	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -Ingx_module/core -c $< -o $@
