@@ -79,7 +79,8 @@ ifneq ($(SANITIZE),)
   SAN_TEST_ENV = TRACE_SANITIZE=$(SANITIZE) TRACE_NGINX_PRELOAD="$(SAN_PRELOAD)"
 endif
 
-.PHONY: all deps deps-fuzz test unit integration run bench install clean fuzz leakcheck test-fresh
+.PHONY: all deps deps-fuzz test unit integration run bench install install-module install-ctl \
+  clean fuzz leakcheck test-fresh
 
 # Quiet unless V=1.
 ifeq ($(V),1)
@@ -258,15 +259,21 @@ test-fresh:
 	@scripts/test-fresh.sh
 
 # --- installation (DESTDIR-aware; Debian's layout for nginx modules) ------------
+# Two halves: the module (install-module) and trace-ctl (install-ctl).
 
-install: all
+install: install-module install-ctl
+
+install-module: $(MODULE)
 	install -D -m 0644 $(MODULE) $(DESTDIR)/usr/lib/nginx/modules/ngx_http_trace_module.so
 	install -D -m 0644 packaging/mod-http-trace.conf \
 	  $(DESTDIR)/usr/share/nginx/modules-available/mod-http-trace.conf
 	install -d $(DESTDIR)/etc/nginx/modules-enabled
 	ln -sf /usr/share/nginx/modules-available/mod-http-trace.conf \
 	  $(DESTDIR)/etc/nginx/modules-enabled/50-mod-http-trace.conf
+
+install-ctl: $(TRACE_CTL)
 	install -D -m 0755 $(TRACE_CTL) $(DESTDIR)$(PREFIX)/bin/trace-ctl
+	install -D -m 0644 packaging/trace-ctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/trace-ctl.1
 	@if [ -e $(DESTDIR)/etc/nginx/trace.toml ]; then \
 	  echo "keeping existing $(DESTDIR)/etc/nginx/trace.toml"; \
 	else \

@@ -24,6 +24,8 @@ ok(-x "$dest/usr/local/bin/trace-ctl", 'trace-ctl on the PATH');
 is((stat "$dest/etc/nginx/trace.toml")[2] & 07777, 0640, 'trace.toml is mode 0640');
 like(Trace::Test::slurp("$dest/etc/cron.d/nginx-trace"), qr{/usr/local/bin/trace-ctl check-resources},
     'cron file names the installed trace-ctl');
+ok(-f "$dest/usr/local/share/man/man1/trace-ctl.1", 'man page trace-ctl(1)');
+is((stat "$dest/var/lib/nginx-trace")[2] & 07777, 0750, 'state directory is mode 0750');
 
 # The example configuration parses with the installed trace-ctl.
 ($rc, $out, $err) = Trace::Test::run("$dest/usr/local/bin/trace-ctl", '--config',
