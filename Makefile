@@ -259,7 +259,9 @@ test-fresh:
 	@scripts/test-fresh.sh
 
 # --- installation (DESTDIR-aware; Debian's layout for nginx modules) ------------
-# Two halves: the module (install-module) and trace-ctl (install-ctl).
+# Two halves, one per Debian package: debian/rules installs trace-ctl's half
+# with `make install-ctl`, and dh_missing fails the package build on a file
+# here that no debian/*.install ships; t/install.t compares both lists.
 
 install: install-module install-ctl
 
