@@ -80,7 +80,7 @@ ifneq ($(SANITIZE),)
 endif
 
 .PHONY: all deps deps-fuzz test unit integration run bench install install-module install-ctl \
-  clean fuzz leakcheck test-fresh
+  deb clean fuzz leakcheck test-fresh
 
 # Quiet unless V=1.
 ifeq ($(V),1)
@@ -288,6 +288,15 @@ install-ctl: $(TRACE_CTL)
 	  install -D -m 0644 $(BUILD)/cron $(DESTDIR)/etc/cron.d/nginx-trace; \
 	fi
 	install -d -m 0750 $(DESTDIR)/var/lib/nginx-trace
+
+# --- Debian packages: make deb ----------------------------------------------------
+# libnginx-mod-http-trace and trace-ctl, built by dpkg-buildpackage (debian/)
+# from a copy of the checkout under build/deb-build/, checked by lintian, and
+# collected in build/deb/.
+
+deb:
+	@scripts/deps.sh deb
+	@scripts/build-deb.sh $(CURDIR)/build/deb
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)
