@@ -17,7 +17,7 @@ version=$(sed -n 's/^#define TRACE_VERSION "\(.*\)"/\1/p' ngx_module/trace_versi
 deb_version=$(dpkg-parsechangelog -S Version)
 if [ "${deb_version%-*}" != "$version" ]; then
   echo "deb: debian/changelog is at $deb_version but ngx_module/trace_version.h at $version:" >&2
-  echo "deb: add a debian/changelog entry for $version (dch -v $version) and build again" >&2
+  echo "deb: add a debian/changelog entry for $version (e.g. dch -v $version, from devscripts) and build again" >&2
   exit 1
 fi
 
@@ -72,7 +72,7 @@ if [ "$lint" -ne 0 ]; then
   echo "deb: lintian found errors (above; also in $stage/lintian.log)" >&2
   exit 1
 fi
-[ -s "$stage/lintian.log" ] || echo "deb: lintian: no tags"
+grep -q '^[A-Z]: ' "$stage/lintian.log" || echo "deb: lintian: no tags (overrides: debian/*.lintian-overrides)"
 
 echo "deb: built in $((built - started)) s, lintian $(($(date +%s) - built)) s; packages in $out:"
 for f in "$out"/*.deb; do echo "  $f"; done
