@@ -1,5 +1,6 @@
 # nginx-trace: `make` builds the module and trace-ctl, `make test` runs every
-# test, `make run` starts a demo, `make bench` measures what recording costs.
+# test, `make run` starts a demo, `make bench` measures what recording costs,
+# `make deb` builds the Debian packages.
 # Packages come from Debian (`make deps`).
 
 SHELL := /bin/bash
