@@ -1,5 +1,6 @@
 # nginx-trace: `make` builds the module and trace-ctl, `make test` runs every
-# test, `make run` starts a demo, `make bench` measures what recording costs.
+# test, `make run` starts a demo, `make bench` measures what recording costs,
+# `make deb` builds the Debian packages.
 # Packages come from Debian (`make deps`).
 
 SHELL := /bin/bash
@@ -30,8 +31,14 @@ NGX_LD_OPT := -Wl,-z,relro -Wl,-z,now -fPIC
 CXX := g++
 HARDENING := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor
-CXXFLAGS := -std=c++17 -O2 -g -fPIC $(HARDENING) $(WARNINGS) -MMD -MP
-LDFLAGS :=
+# A packager's flags (debian/rules passes dpkg-buildflags' here), after ours.
+EXTRA_CXXFLAGS ?=
+EXTRA_LDFLAGS ?=
+CXXFLAGS := -std=c++17 -O2 -g -fPIC $(HARDENING) $(WARNINGS) -MMD -MP $(EXTRA_CXXFLAGS)
+LDFLAGS := $(EXTRA_LDFLAGS)
+# Objects wait for `make deps` (scripts/deps.sh) to install what they need;
+# a package build, whose build dependencies dpkg checks, sets DEPS= to skip it.
+DEPS := deps
 TOML_CFLAGS := -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1
 # Recursive (=): evaluated when a recipe runs, after `deps` installed libpq-dev.
 PQ_CFLAGS = $(shell pkg-config --cflags libpq)
@@ -73,7 +80,8 @@ ifneq ($(SANITIZE),)
   SAN_TEST_ENV = TRACE_SANITIZE=$(SANITIZE) TRACE_NGINX_PRELOAD="$(SAN_PRELOAD)"
 endif
 
-.PHONY: all deps deps-fuzz test unit integration run bench install clean fuzz leakcheck test-fresh
+.PHONY: all deps deps-fuzz test unit integration run bench install install-module install-ctl \
+  deb clean fuzz leakcheck test-fresh
 
 # Quiet unless V=1.
 ifeq ($(V),1)
@@ -91,7 +99,7 @@ deps:
 
 # --- the C++ core: its own archive, real C++ flags, no nginx headers ----------
 
-$(BUILD)/core/%.o: ngx_module/core/%.cpp | deps
+$(BUILD)/core/%.o: ngx_module/core/%.cpp | $(DEPS)
 	@mkdir -p $(@D)
 	$(say) CXX $<
 	$(Q)$(CXX) $(CXXFLAGS) $(PQ_CFLAGS) -fvisibility=hidden -Ingx_module -c $< -o $@
@@ -102,7 +110,7 @@ $(CORE_LIB): $(CORE_OBJS)
 
 # --- the nginx module: nginx's build compiles the C shim and links the core ---
 
-$(NGX_DIR)/.configured: config | deps
+$(NGX_DIR)/.configured: config | $(DEPS)
 	@rm -rf $(NGX_DIR) && mkdir -p $(BUILD) && cp -a $(NGX_DEV) $(NGX_DIR)
 	@echo "configuring nginx for the module (once; log in $(NGX_DIR)/configure.log)"
 	@cd $(NGX_DIR) && . ./conf_flags && \
@@ -129,12 +137,12 @@ $(MODULE): $(NGX_DIR)/.configured $(CORE_LIB) $(SHIM_SRCS)
 	$(say) GEN $@
 	$(Q)scripts/embed-sql.sh $@ $(SQL_FILES)
 
-$(BUILD)/cli/migrations_data.o: $(BUILD)/gen/migrations_data.cpp | deps
+$(BUILD)/cli/migrations_data.o: $(BUILD)/gen/migrations_data.cpp | $(DEPS)
 	@mkdir -p $(@D)
 	$(say) CXX $<
 	$(Q)$(CXX) $(CXXFLAGS) -Icli -c $< -o $@
 
-$(BUILD)/cli/%.o: cli/%.cpp | deps
+$(BUILD)/cli/%.o: cli/%.cpp | $(DEPS)
 	@mkdir -p $(@D)
 	$(say) CXX $<
 	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -c $< -o $@
@@ -149,7 +157,7 @@ $(TRACE_CTL): $(BUILD)/cli/main.o $(CLI_LIB) $(CORE_LIB)
 
 # --- tests ----------------------------------------------------------------------
 
-$(BUILD)/unit/%.o: t/unit/%.cpp | deps
+$(BUILD)/unit/%.o: t/unit/%.cpp | $(DEPS)
 	@mkdir -p $(@D)
 	$(say) CXX $<
 	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -Ingx_module/core -c $< -o $@
@@ -252,15 +260,23 @@ test-fresh:
 	@scripts/test-fresh.sh
 
 # --- installation (DESTDIR-aware; Debian's layout for nginx modules) ------------
+# Two halves, one per Debian package: debian/rules installs trace-ctl's half
+# with `make install-ctl`, and dh_missing fails the package build on a file
+# here that no debian/*.install ships; t/install.t compares both lists.
 
-install: all
+install: install-module install-ctl
+
+install-module: $(MODULE)
 	install -D -m 0644 $(MODULE) $(DESTDIR)/usr/lib/nginx/modules/ngx_http_trace_module.so
 	install -D -m 0644 packaging/mod-http-trace.conf \
 	  $(DESTDIR)/usr/share/nginx/modules-available/mod-http-trace.conf
 	install -d $(DESTDIR)/etc/nginx/modules-enabled
 	ln -sf /usr/share/nginx/modules-available/mod-http-trace.conf \
 	  $(DESTDIR)/etc/nginx/modules-enabled/50-mod-http-trace.conf
+
+install-ctl: $(TRACE_CTL)
 	install -D -m 0755 $(TRACE_CTL) $(DESTDIR)$(PREFIX)/bin/trace-ctl
+	install -D -m 0644 packaging/trace-ctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/trace-ctl.1
 	@if [ -e $(DESTDIR)/etc/nginx/trace.toml ]; then \
 	  echo "keeping existing $(DESTDIR)/etc/nginx/trace.toml"; \
 	else \
@@ -273,6 +289,15 @@ install: all
 	  install -D -m 0644 $(BUILD)/cron $(DESTDIR)/etc/cron.d/nginx-trace; \
 	fi
 	install -d -m 0750 $(DESTDIR)/var/lib/nginx-trace
+
+# --- Debian packages: make deb ----------------------------------------------------
+# libnginx-mod-http-trace and trace-ctl, built by dpkg-buildpackage (debian/)
+# from a copy of the checkout under build/deb-build/, checked by lintian, and
+# collected in build/deb/.
+
+deb:
+	@scripts/deps.sh deb
+	@scripts/build-deb.sh $(CURDIR)/build/deb
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -4,7 +4,9 @@
 # Usage: deps.sh [--only] [SET...]: the base set, plus the named extra sets: `fuzz`
 # (clang and its runtimes, for make fuzz), `bench` (rsyslog and its PostgreSQL
 # output, for make bench's syslog variant), `fresh` (mmdebstrap, for make
-# test-fresh).
+# test-fresh), `deb` (dpkg-buildpackage, debhelper and lintian, for make deb;
+# the libraries of debian/control's Build-Depends are in the base set, and
+# dh-sequence-nginx comes with nginx-dev).
 #
 # Installing nginx or postgresql must not start or restart system services on a
 # machine where they already run (or would grab :80 and :5432): a temporary
@@ -18,6 +20,7 @@ packages=(
   openssl procps
 )
 bench_packages=(rsyslog rsyslog-pgsql)
+deb_packages=(build-essential debhelper dpkg-dev lintian git)
 
 # --only SET...: just those sets, without the base set (make test-fresh needs
 # nothing of the project's on the machine it runs on).
@@ -30,6 +33,7 @@ for set in "$@"; do
     fuzz) packages+=(clang libclang-rt-dev) ;;  # make fuzz: libFuzzer and clang's sanitizers
     bench) packages+=("${bench_packages[@]}") ;;
     fresh) packages+=(mmdebstrap curl) ;;       # make test-fresh: a pristine root, a request to its demo
+    deb) packages+=("${deb_packages[@]}") ;;
     *) echo "deps: unknown package set '$set'" >&2; exit 2 ;;
   esac
 done
