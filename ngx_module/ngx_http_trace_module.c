@@ -3,6 +3,14 @@
  */
 
 #include "ngx_http_trace_module.h"
+#include "ngx_http_trace_compile.h"
+#include "ngx_http_trace_request.h"
+#include "ngx_http_trace_form.h"
+#include "ngx_http_trace_log.h"
+#include "ngx_http_trace_audit.h"
+#include "ngx_http_trace_sessions.h"
+#include "ngx_http_trace_worker.h"
+#include "ngx_http_trace_status.h"
 
 
 static ngx_int_t ngx_http_trace_add_variables(ngx_conf_t *cf);
@@ -12,8 +20,6 @@ static char *ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_trace_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_trace_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
-static ngx_http_complex_value_t *ngx_http_trace_compile(ngx_conf_t *cf,
-    char *value);
 
 static char *ngx_http_trace_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_trace_host(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -32,7 +38,6 @@ static char *ngx_http_trace_redact(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_trace_audit_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static void ngx_http_trace_regex_cleanup(void *data);
 static void ngx_http_trace_redactor_cleanup(void *data);
 
 
@@ -331,6 +336,7 @@ ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf)
 
     u_char     *name;
     ngx_str_t   request_id = ngx_string("request_id");
+    ngx_str_t   remote_user = ngx_string("$remote_user");
 
     if (tmcf->trace_file != NULL && tmcf->conninfo.data == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -393,7 +399,7 @@ ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf)
         tmcf->host.len = cf->cycle->hostname.len;
     }
 
-    tmcf->default_user = ngx_http_trace_compile(cf, "$remote_user");
+    tmcf->default_user = ngx_http_trace_compile_value(cf, &remote_user);
     if (tmcf->default_user == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -404,35 +410,6 @@ ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     return NGX_CONF_OK;
-}
-
-
-static ngx_http_complex_value_t *
-ngx_http_trace_compile(ngx_conf_t *cf, char *value)
-{
-    ngx_str_t                          v;
-    ngx_http_complex_value_t          *cv;
-    ngx_http_compile_complex_value_t   ccv;
-
-    cv = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
-    if (cv == NULL) {
-        return NULL;
-    }
-
-    v.data = (u_char *) value;
-    v.len = ngx_strlen(value);
-
-    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-    ccv.cf = cf;
-    ccv.value = &v;
-    ccv.complex_value = cv;
-
-    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
-        return NULL;
-    }
-
-    return cv;
 }
 
 
@@ -765,11 +742,9 @@ ngx_http_trace_exclude(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_trace_loc_conf_t *tlcf = conf;
 
-    u_char               err[256];
-    ngx_str_t           *value;
-    ngx_uint_t           i;
-    trace_regex_t       *re, **slot;
-    ngx_pool_cleanup_t  *cln;
+    ngx_str_t       *value;
+    ngx_uint_t       i;
+    trace_regex_t   *re, **slot;
 
     /* several trace_exclude directives at one level add up */
 
@@ -784,23 +759,10 @@ ngx_http_trace_exclude(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        re = trace_regex_compile(value[i].data, value[i].len, (char *) err,
-                                 sizeof(err));
+        re = ngx_http_trace_compile_regex(cf, &cmd->name, &value[i]);
         if (re == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid regex \"%V\" in \"trace_exclude\": %s",
-                               &value[i], err);
             return NGX_CONF_ERROR;
         }
-
-        cln = ngx_pool_cleanup_add(cf->pool, 0);
-        if (cln == NULL) {
-            trace_regex_free(re);
-            return NGX_CONF_ERROR;
-        }
-
-        cln->handler = ngx_http_trace_regex_cleanup;
-        cln->data = re;
 
         slot = ngx_array_push(tlcf->exclude);
         if (slot == NULL) {
@@ -811,13 +773,6 @@ ngx_http_trace_exclude(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
-}
-
-
-static void
-ngx_http_trace_regex_cleanup(void *data)
-{
-    trace_regex_free(data);
 }
 
 

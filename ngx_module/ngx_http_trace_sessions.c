@@ -11,7 +11,7 @@
  * (sessions are known again from their next login).
  */
 
-#include "ngx_http_trace_module.h"
+#include "ngx_http_trace_sessions.h"
 
 
 typedef struct {

@@ -4,7 +4,9 @@
  * cancelable timer, and drained within trace_drain_timeout at exit.
  */
 
-#include "ngx_http_trace_module.h"
+#include "ngx_http_trace_worker.h"
+#include "ngx_http_trace_request.h"
+#include "ngx_http_trace_status.h"
 
 
 static void ngx_http_trace_flush_handler(ngx_event_t *ev);
