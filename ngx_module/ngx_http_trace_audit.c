@@ -4,8 +4,10 @@
  *
  *   rules        trace_audit_event ACTION REGEX [method=..] [status=..] [user=..]
  *   the header   trace_audit_header NAME: "login alice" from the upstream,
- *                removed before the response reaches the client
+ *                noted by the header filter (ngx_http_trace_header.c)
  *   basic auth   a 401 to a request that carried credentials (trace_audit_basic_auth)
+ *
+ * In the log phase, each becomes an event for the exporter.
  */
 
 #include "ngx_http_trace_audit.h"
@@ -29,7 +31,6 @@ typedef struct {
 } ngx_http_trace_status_range_t;
 
 
-static ngx_int_t ngx_http_trace_header_filter(ngx_http_request_t *r);
 static char *ngx_http_trace_rule_methods(ngx_conf_t *cf,
     ngx_http_trace_audit_rule_t *rule, ngx_str_t *list);
 static char *ngx_http_trace_rule_statuses(ngx_conf_t *cf,
@@ -43,7 +44,6 @@ static void ngx_http_trace_login_session(ngx_http_request_t *r,
     ngx_http_trace_loc_conf_t *tlcf, trace_str_t *session);
 
 
-static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_str_t  ngx_http_trace_set_cookie = ngx_string("Set-Cookie");
 
 
@@ -251,104 +251,6 @@ invalid:
                        "codes 100..599 or classes 1xx..5xx, separated by commas",
                        list);
     return NGX_CONF_ERROR;
-}
-
-
-ngx_int_t
-ngx_http_trace_audit_filter_init(ngx_conf_t *cf)
-{
-    ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_trace_header_filter;
-
-    return NGX_OK;
-}
-
-
-/* --- the audit header ----------------------------------------------------- */
-
-/*
- * Runs before any other filter writes the response header: the upstream's
- * audit header is read, noted in the request's context, and hidden (hash 0
- * is how nginx marks a header that is not to be sent).
- */
-
-static ngx_int_t
-ngx_http_trace_header_filter(ngx_http_request_t *r)
-{
-    size_t                          len;
-    u_char                         *user;
-    const char                     *action;
-    ngx_table_elt_t                *h;
-    ngx_http_trace_ctx_t           *ctx;
-    ngx_http_trace_headers_t        headers;
-    ngx_http_trace_loc_conf_t      *tlcf;
-    ngx_http_trace_header_event_t  *ev;
-
-    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_trace_module);
-
-    if (r != r->main || tlcf->audit_header.len == 0) {
-        return ngx_http_next_header_filter(r);
-    }
-
-    ngx_http_trace_headers_init(&headers, &r->headers_out.headers);
-
-    for ( ;; ) {
-        h = ngx_http_trace_headers_next(&headers, &tlcf->audit_header);
-
-        if (h == NULL) {
-            break;
-        }
-
-        if (h->hash == 0) {
-            continue;
-        }
-
-        h->hash = 0;
-
-        if (!tlcf->audit) {
-            continue;
-        }
-
-        user = ngx_pnalloc(r->pool, h->value.len + 1);
-        if (user == NULL) {
-            continue;
-        }
-
-        if (trace_audit_header_parse(h->value.data, h->value.len, &action,
-                                     user, &len)
-            != 0)
-        {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "trace: ignored \"%V: %V\" from the upstream: "
-                          "the value must be \"login|logout|login_failed "
-                          "[USER]\"", &h->key, &h->value);
-            continue;
-        }
-
-        ctx = ngx_http_trace_get_ctx(r, 1);
-        if (ctx == NULL) {
-            continue;
-        }
-
-        if (ctx->header_events == NULL) {
-            ctx->header_events = ngx_array_create(r->pool, 1,
-                                        sizeof(ngx_http_trace_header_event_t));
-            if (ctx->header_events == NULL) {
-                continue;
-            }
-        }
-
-        ev = ngx_array_push(ctx->header_events);
-        if (ev == NULL) {
-            continue;
-        }
-
-        ev->action = action;
-        ev->user.data = user;
-        ev->user.len = len;
-    }
-
-    return ngx_http_next_header_filter(r);
 }
 
 

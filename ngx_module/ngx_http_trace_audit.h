@@ -12,8 +12,6 @@
 char *ngx_http_trace_audit_event(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
-ngx_int_t ngx_http_trace_audit_filter_init(ngx_conf_t *cf);
-
 /* The log phase: the request's events go to the exporter. */
 void ngx_http_trace_record_audit(ngx_http_request_t *r,
     ngx_http_trace_loc_conf_t *tlcf, trace_exporter_t *exp);

@@ -2,17 +2,23 @@
  * nginx-trace: the module's configuration, which every file of the shim reads.
  *
  * The files, in the order of a request's life; each NAME.c has a NAME.h that
- * declares what it offers the others:
+ * declares what it offers the others, the handlers of its directives too (the
+ * one command table is in ngx_http_trace_module.c):
  *
- *   ngx_http_trace_module.c    the module: directives and configuration
+ *   ngx_http_trace_module.c    the module: the directive table, configuration,
+ *                              trace/trace_audit, installing the handlers
  *   ngx_http_trace_compile.c   what directives compile: a regex, a complex value
  *   ngx_http_trace_request.c   the hub: a request's context, its start (post-read
- *                              phase), request id, and the accessors of the request
+ *                              phase), its request id, the accessors of it
  *   ngx_http_trace_form.c      $trace_form_NAME: fields of a form body in memory
- *   ngx_http_trace_log.c       the log phase: a request row, audit events, a flush
- *   ngx_http_trace_audit.c     audit events: rules, the audit header, basic auth
- *   ngx_http_trace_sessions.c  who is behind a session, learnt from logins
- *   ngx_http_trace_worker.c    the worker's exporter: start, flush, stop
+ *   ngx_http_trace_header.c    the audit header filter (trace_audit_header)
+ *   ngx_http_trace_log.c       the log phase: a request row, audit events
+ *   ngx_http_trace_rows.c      request rows (trace_exclude, trace_redact)
+ *   ngx_http_trace_audit.c     audit events: rules (trace_audit_event), basic auth
+ *   ngx_http_trace_sessions.c  sessions: trace_session, trace_session_key, the
+ *                              hash, who is behind one (trace_session_zone)
+ *   ngx_http_trace_worker.c    the worker's exporter (trace_db, trace_host,
+ *                              trace_spool, ...): start, flush, stop
  *   ngx_http_trace_status.c    counters in shared memory, trace_status
  *
  * No file calls ngx_http_trace_module.c; the hub and the compile helpers call
