@@ -101,7 +101,12 @@ template <typename Encode>
 bool Exporter::add(Table table, Encode encode) {
     Batch &current = current_[table == Table::audit ? 1 : 0];
     std::size_t before = current.rows.size();
-    encode(current.rows);
+    try {
+        encode(current.rows);
+    } catch (...) {
+        current.rows.resize(before);  // no half row left behind for the next one
+        throw;
+    }
     std::size_t row_bytes = current.rows.size() - before;
     std::size_t held = queued_bytes_.load(std::memory_order_relaxed) + current_[0].rows.size() +
                        current_[1].rows.size();
@@ -114,7 +119,13 @@ bool Exporter::add(Table table, Encode encode) {
     stat_add(stats_.queued_rows, 1);
     stat_add(stats_.queued_bytes, row_bytes);
     if (current.rows.size() >= config_.batch_size) {
-        seal(current);
+        try {
+            seal(current);
+        } catch (...) {
+            // Out of memory: the row is held all the same, and the batch,
+            // still current (and within the memory bound), is sealed with the
+            // next row or flush.
+        }
     }
     return true;
 }
