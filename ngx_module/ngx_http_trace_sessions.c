@@ -570,8 +570,12 @@ ngx_http_trace_hash_session(ngx_http_request_t *r, trace_str_t *token)
         return NULL;
     }
 
-    trace_session_hash(tmcf->session_key.data, tmcf->session_key.len,
-                       token->data, token->len, (char *) hash);
+    if (trace_session_hash(tmcf->session_key.data, tmcf->session_key.len,
+                           token->data, token->len, (char *) hash)
+        != 0)
+    {
+        return NULL;
+    }
 
     return hash;
 }

@@ -1,8 +1,11 @@
 #include "exporter.hpp"
 
+#include "guard.hpp"
 #include "stats.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <iterator>
 #include <cstdint>
 #include <poll.h>
@@ -233,30 +236,87 @@ bool Exporter::wait_for_work(Clock::time_point until) {
     return n > 0;
 }
 
-void Exporter::run() {
-    for (;;) {
-        try {
-            if (!step()) {
-                break;
-            }
-        } catch (const std::exception &e) {
-            // Nothing may escape a thread; batches stay queued for a retry.
-            link_->close();
-            if (front_in_flight_) {
-                front_in_flight_ = false;
-                if (!front_spooled_) {
-                    std::lock_guard<std::mutex> lock(mu_);
-                    queue_.push_front(std::move(in_flight_));
-                }
-            }
-            connection_failed(std::string("trace: sender failed: ") + e.what());
+// Nothing may escape a thread (std::terminate would end the worker): a step
+// that throws is recovered from, and if recovering or the final discard throws
+// too (out of memory), the thread stops with what it holds counted as dropped.
+void Exporter::run() noexcept {
+    try {
+        while (step_or_recover()) {
         }
+        link_->close();
+        discard_leftovers();
+    } catch (...) {
+        thread_failed();
     }
+    try {
+        std::lock_guard<std::mutex> lock(mu_);
+        finished_ = true;
+        finished_cv_.notify_all();
+    } catch (...) {
+        // stop() then waits for its deadline and leaves the thread be
+    }
+}
+
+bool Exporter::step_or_recover() {
+    try {
+        return step();
+    } catch (const std::exception &e) {
+        recover(e.what());
+    } catch (...) {
+        recover(unknown_exception);
+    }
+    return true;
+}
+
+// Batches stay queued for a retry.
+void Exporter::recover(std::string_view what) {
     link_->close();
-    discard_leftovers();
-    std::lock_guard<std::mutex> lock(mu_);
-    finished_ = true;
-    finished_cv_.notify_all();
+    if (front_in_flight_ && !front_spooled_) {
+        std::lock_guard<std::mutex> lock(mu_);
+        queue_.push_front(std::move(in_flight_));
+    }
+    front_in_flight_ = false;
+    connection_failed("trace: sender failed: " + std::string(what));
+}
+
+// What the thread held is dropped, and counted.
+void Exporter::thread_failed() noexcept {
+    stat_set_error(stats_, "trace: the sender thread stopped: an error it could not recover from");
+    stat_set(stats_.connected, 0);
+    try {
+        link_->close();
+        std::size_t rows = front_in_flight_ && !front_spooled_ ? in_flight_.row_count : 0;
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const Batch &b : queue_) {
+            rows += b.row_count;
+        }
+        queue_.clear();
+        queued_bytes_.store(0);
+        stat_add(stats_.dropped_rows, rows);
+        stat_set(stats_.queued_rows, 0);
+        stat_set(stats_.queued_bytes, 0);
+        notice(TRACE_LOG_ERR, "trace: the sender thread stopped after an error it could not "
+                              "recover from; " + std::to_string(rows) + " rows are lost");
+    } catch (...) {
+    }
+}
+
+void Exporter::report(const char *what, std::string_view why) noexcept {
+    if (config_.log == nullptr) {
+        return;
+    }
+    char message[512];
+    int n = std::snprintf(message, sizeof(message), "trace: %s: %.*s", what,
+                          static_cast<int>(why.size()), why.data());
+    if (n < 0) {
+        return;
+    }
+    try {
+        config_.log(config_.log_ctx, TRACE_LOG_ERR, message,
+                    std::min(static_cast<std::size_t>(n), sizeof(message) - 1));
+    } catch (...) {
+        // the caller's own callback threw: there is nowhere else to say it
+    }
 }
 
 bool Exporter::step() {

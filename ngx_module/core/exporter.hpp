@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_set>
 
@@ -67,6 +68,10 @@ public:
     // left running and the exporter must not be destroyed).
     bool stop(Millis drain);
 
+    // For the C API, on the worker's thread: "trace: WHAT: WHY" to the log
+    // callback at once. Never throws, allocates nothing.
+    void report(const char *what, std::string_view why) noexcept;
+
 private:
     // The worker's side.
     template <typename Encode> bool add(Table table, Encode encode);
@@ -75,8 +80,11 @@ private:
     void note_dropped(std::size_t rows);
 
     // The sender thread's side.
-    void run();
+    void run() noexcept;
+    bool step_or_recover();
     bool step();  // one round of the sender's loop; false: time to stop
+    void recover(std::string_view what);
+    void thread_failed() noexcept;
     bool hard_deadline_passed() const;
     bool backing_off() const { return Clock::now() < next_attempt_; }
     bool wait_for_work(Clock::time_point until);

@@ -3,6 +3,7 @@
 #include "trace_core.h"
 
 #include "errbuf.hpp"
+#include "guard.hpp"
 
 #include <openssl/hmac.h>
 
@@ -14,66 +15,79 @@
 #include <unistd.h>
 #include <vector>
 
+namespace {
+
+// Closes a descriptor and wipes key bytes whatever way the reading ends.
+struct KeyFile {
+    int fd;
+    unsigned char buf[TRACE_SESSION_KEY_MAX + 2];
+    ~KeyFile() {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        OPENSSL_cleanse(buf, sizeof(buf));
+    }
+};
+
+}  // namespace
+
 extern "C" int trace_session_key_read(const char *path, unsigned char *key, size_t keysize,
                                       char *err, size_t errlen) {
-    std::string where = std::string(path) + ": ";
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        trace::write_error(err, errlen, where + std::strerror(errno));
-        return -1;
-    }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        trace::write_error(err, errlen, where + "not a regular file");
-        return -1;
-    }
-    if (st.st_mode & S_IROTH) {
-        ::close(fd);
-        trace::write_error(err, errlen,
-                           where + "the session key must not be readable by others "
-                                   "(chmod o-r)");
-        return -1;
-    }
-    unsigned char buf[TRACE_SESSION_KEY_MAX + 2];
-    size_t len = 0;
-    while (len < sizeof(buf)) {
-        ssize_t n = ::read(fd, buf + len, sizeof(buf) - len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            int e = errno;
-            ::close(fd);
-            trace::write_error(err, errlen, where + std::strerror(e));
+    return trace::guarded(trace::ToErrBuf{err, errlen}, -1, [&] {
+        std::string where = std::string(path) + ": ";
+        KeyFile file{::open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), {}};
+        int fd = file.fd;
+        unsigned char *buf = file.buf;
+        if (fd < 0) {
+            trace::write_error(err, errlen, where + std::strerror(errno));
             return -1;
         }
-        if (n == 0) {
-            break;
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            trace::write_error(err, errlen, where + "not a regular file");
+            return -1;
         }
-        len += static_cast<size_t>(n);
-    }
-    ::close(fd);
-    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
-                       buf[len - 1] == '\t')) {
-        --len;
-    }
-    if (len > TRACE_SESSION_KEY_MAX || len > keysize) {
-        trace::write_error(err, errlen,
-                           where + "the session key is longer than " +
-                               std::to_string(TRACE_SESSION_KEY_MAX) + " bytes");
-        return -1;
-    }
-    if (len < TRACE_SESSION_KEY_MIN) {
-        trace::write_error(err, errlen,
-                           where + "the session key is shorter than " +
-                               std::to_string(TRACE_SESSION_KEY_MIN) +
-                               " bytes (e.g. openssl rand -hex 32 > FILE)");
-        return -1;
-    }
-    std::memcpy(key, buf, len);
-    OPENSSL_cleanse(buf, sizeof(buf));
-    return static_cast<int>(len);
+        if (st.st_mode & S_IROTH) {
+            trace::write_error(err, errlen,
+                               where + "the session key must not be readable by others "
+                                       "(chmod o-r)");
+            return -1;
+        }
+        size_t len = 0;
+        while (len < sizeof(file.buf)) {
+            ssize_t n = ::read(fd, buf + len, sizeof(file.buf) - len);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                trace::write_error(err, errlen, where + std::strerror(errno));
+                return -1;
+            }
+            if (n == 0) {
+                break;
+            }
+            len += static_cast<size_t>(n);
+        }
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
+                           buf[len - 1] == '\t')) {
+            --len;
+        }
+        if (len > TRACE_SESSION_KEY_MAX || len > keysize) {
+            trace::write_error(err, errlen,
+                               where + "the session key is longer than " +
+                                   std::to_string(TRACE_SESSION_KEY_MAX) + " bytes");
+            return -1;
+        }
+        if (len < TRACE_SESSION_KEY_MIN) {
+            trace::write_error(err, errlen,
+                               where + "the session key is shorter than " +
+                                   std::to_string(TRACE_SESSION_KEY_MIN) +
+                                   " bytes (e.g. openssl rand -hex 32 > FILE)");
+            return -1;
+        }
+        std::memcpy(key, buf, len);
+        return static_cast<int>(len);
+    });
 }
 
 namespace {
@@ -152,19 +166,25 @@ private:
 
 }  // namespace
 
-extern "C" void trace_session_hash(const unsigned char *key, size_t keylen,
-                                   const unsigned char *token, size_t tokenlen, char *out) {
-    static const unsigned char empty = 0;
-    const unsigned char *data = tokenlen ? token : &empty;
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    thread_local KeyedHasher hasher;
-    if (!hasher.mac(key, keylen, data, tokenlen, digest)) {
-        unsigned int digest_len = 0;
-        HMAC(EVP_sha256(), key, static_cast<int>(keylen), data, tokenlen, digest, &digest_len);
-    }
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < TRACE_SESSION_HASH_LEN / 2; ++i) {
-        out[2 * i] = hex[digest[i] >> 4];
-        out[2 * i + 1] = hex[digest[i] & 0xf];
-    }
+extern "C" int trace_session_hash(const unsigned char *key, size_t keylen,
+                                  const unsigned char *token, size_t tokenlen, char *out) {
+    return trace::guarded(trace::NoReport{}, -1, [&] {
+        static const unsigned char empty = 0;
+        const unsigned char *data = tokenlen ? token : &empty;
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        thread_local KeyedHasher hasher;
+        if (!hasher.mac(key, keylen, data, tokenlen, digest)) {
+            unsigned int digest_len = 0;
+            if (HMAC(EVP_sha256(), key, static_cast<int>(keylen), data, tokenlen, digest,
+                     &digest_len) == nullptr) {
+                return -1;
+            }
+        }
+        static const char hex[] = "0123456789abcdef";
+        for (int i = 0; i < TRACE_SESSION_HASH_LEN / 2; ++i) {
+            out[2 * i] = hex[digest[i] >> 4];
+            out[2 * i + 1] = hex[digest[i] & 0xf];
+        }
+        return 0;
+    });
 }
