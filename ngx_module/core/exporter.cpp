@@ -61,7 +61,11 @@ Exporter::Exporter(const ExporterConfig &config)
     for (Batch &b : current_) {
         b.rows.reserve(config_.batch_size + 4096);
     }
-    link_ = std::make_unique<PgLink>(config_.conninfo, hard_deadline_, wake_fd_);
+    if (config_.make_link) {
+        link_ = config_.make_link(hard_deadline_, wake_fd_);
+    } else {
+        link_ = std::make_unique<PgLink>(config_.conninfo, hard_deadline_, wake_fd_);
+    }
     sender_ = std::make_unique<Sender>(
         *link_, config_.db_timeout, stats_,
         [this](int level, const std::string &m) { notice(level, m); });

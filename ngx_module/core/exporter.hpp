@@ -22,6 +22,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,6 +42,9 @@ struct ExporterConfig {
     Millis retry_max{5000};
     std::string spool_dir;                 // empty: no spool
     std::uint64_t spool_max_size = 1024ULL * 1024 * 1024;
+    // The connection: a PgLink on conninfo, unless a test makes its own.
+    std::function<std::unique_ptr<Link>(const std::atomic<TimeCount> &hard_deadline, int wake_fd)>
+        make_link;
     trace_stats_t *stats = nullptr;
     trace_log_pt log = nullptr;
     void *log_ctx = nullptr;
@@ -122,7 +126,7 @@ private:
     int wake_fd_ = -1;
 
     // Owned by the sender thread.
-    std::unique_ptr<PgLink> link_;
+    std::unique_ptr<Link> link_;
     std::unique_ptr<Sender> sender_;
     std::unique_ptr<Spool> spool_;
     Batch in_flight_;                    // taken from the queue by send_front()
