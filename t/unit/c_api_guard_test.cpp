@@ -179,22 +179,24 @@ TEST(Guard, RequestTimeEntriesFailCleanlyWhenMemoryRunsOut) {
     // Nothing but the entry may allocate while a failure is armed: the calls
     // below write into buffers made beforehand, and the checks read them.
 
-    // A new key each time, so that the cached one must be replaced (an allocation).
+    // A longer key each time, so that the cached copy must grow (an allocation).
     int round = 0;
-    char key[64];
+    char key[512];
+    size_t keylen = 0;
     char out[TRACE_SESSION_HASH_LEN];
     with_each_allocation_failing(
         [&] {
-            std::snprintf(key, sizeof(key), "a session key, long enough %d", round++);
+            keylen = 100 + static_cast<size_t>(round++);
+            std::memset(key, 'k', keylen);
             std::memset(out, '-', sizeof(out));
-            return trace_session_hash(reinterpret_cast<const unsigned char *>(key),
-                                      std::strlen(key),
+            return trace_session_hash(reinterpret_cast<const unsigned char *>(key), keylen,
                                       reinterpret_cast<const unsigned char *>("tok"), 3, out);
         },
         [&](int rc, bool oom) {
             EXPECT_EQ(rc, oom ? -1 : 0);
             EXPECT_EQ(std::string(out, sizeof(out)),
-                      oom ? std::string(TRACE_SESSION_HASH_LEN, '-') : hash_of(key, "tok"));
+                      oom ? std::string(TRACE_SESSION_HASH_LEN, '-')
+                          : hash_of(std::string(key, keylen), "tok"));
         });
 
     std::string header = "login someone%20with%20a%20long%20name";
