@@ -21,8 +21,11 @@
  *                              trace_spool, ...): start, flush, stop
  *   ngx_http_trace_status.c    counters in shared memory, trace_status
  *
- * No file calls ngx_http_trace_module.c; the hub and the compile helpers call
- * no other file.
+ * No file calls into ngx_http_trace_module.c (they read its module object
+ * for their configuration, as nginx modules do); the hub and the compile
+ * helpers call no other file; there is no cycle of includes or calls
+ * (scripts/shim-graph.pl prints the edges and checks).
+ *
  * The shim speaks nginx; everything about records and PostgreSQL is behind
  * trace_core.h.
  */
