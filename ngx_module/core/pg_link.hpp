@@ -55,6 +55,10 @@ private:
 // connection or the server's state.
 bool is_data_error(std::string_view sqlstate);
 
+// An SQL literal in the standard conforming form ('' for '), which every
+// supported server speaks, for when there is no connection to quote it.
+std::string standard_literal(std::string_view value);
+
 }  // namespace trace
 
 #endif

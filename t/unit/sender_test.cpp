@@ -5,6 +5,7 @@
 
 #include "exporter.hpp"
 #include "link.hpp"
+#include "pg_link.hpp"
 #include "sender.hpp"
 #include "trace_core.h"
 
@@ -144,16 +145,7 @@ public:
         return r;
     }
 
-    std::string literal(std::string_view value) const override {
-        std::string out = "'";
-        for (char c : value) {
-            out += c;
-            if (c == '\'') {
-                out += '\'';
-            }
-        }
-        return out + "'";
-    }
+    std::string literal(std::string_view value) const override { return standard_literal(value); }
 
     void set_tick(std::function<void()>) override {}
 
