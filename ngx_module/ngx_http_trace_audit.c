@@ -4,14 +4,33 @@
  *
  *   rules        trace_audit_event ACTION REGEX [method=..] [status=..] [user=..]
  *   the header   trace_audit_header NAME: "login alice" from the upstream,
- *                removed before the response reaches the client
+ *                noted by the header filter (ngx_http_trace_header.c)
  *   basic auth   a 401 to a request that carried credentials (trace_audit_basic_auth)
+ *
+ * In the log phase, each becomes an event for the exporter.
  */
 
-#include "ngx_http_trace_module.h"
+#include "ngx_http_trace_audit.h"
+#include "ngx_http_trace_request.h"
+#include "ngx_http_trace_compile.h"
+#include "ngx_http_trace_sessions.h"
 
 
-static ngx_int_t ngx_http_trace_header_filter(ngx_http_request_t *r);
+typedef struct {
+    const char                 *action;     /* "login", "logout", "login_failed" */
+    trace_regex_t              *regex;      /* on the path */
+    ngx_array_t                *methods;    /* ngx_str_t; NULL: any */
+    ngx_array_t                *statuses;   /* ngx_http_trace_status_range_t; NULL: any */
+    ngx_http_complex_value_t   *user;       /* NULL: trace_user */
+} ngx_http_trace_audit_rule_t;
+
+
+typedef struct {
+    ngx_uint_t                  low;
+    ngx_uint_t                  high;
+} ngx_http_trace_status_range_t;
+
+
 static char *ngx_http_trace_rule_methods(ngx_conf_t *cf,
     ngx_http_trace_audit_rule_t *rule, ngx_str_t *list);
 static char *ngx_http_trace_rule_statuses(ngx_conf_t *cf,
@@ -23,10 +42,9 @@ static void ngx_http_trace_emit(ngx_http_request_t *r,
     const char *action, const char *source, trace_str_t *user);
 static void ngx_http_trace_login_session(ngx_http_request_t *r,
     ngx_http_trace_loc_conf_t *tlcf, trace_str_t *session);
-static void ngx_http_trace_regex_cleanup(void *data);
 
 
-static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_str_t  ngx_http_trace_set_cookie = ngx_string("Set-Cookie");
 
 
 /* --- configuration ------------------------------------------------------- */
@@ -36,12 +54,9 @@ ngx_http_trace_audit_event(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_trace_loc_conf_t *tlcf = conf;
 
-    u_char                            err[256];
-    ngx_str_t                        *value, v;
-    ngx_uint_t                        i;
-    ngx_pool_cleanup_t               *cln;
-    ngx_http_trace_audit_rule_t      *rule;
-    ngx_http_compile_complex_value_t  ccv;
+    ngx_str_t                    *value, v;
+    ngx_uint_t                    i;
+    ngx_http_trace_audit_rule_t  *rule;
 
     if (tlcf->audit_rules == NGX_CONF_UNSET_PTR) {
         tlcf->audit_rules = ngx_array_create(cf->pool, 4,
@@ -76,23 +91,10 @@ ngx_http_trace_audit_event(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    rule->regex = trace_regex_compile(value[2].data, value[2].len, (char *) err,
-                                      sizeof(err));
+    rule->regex = ngx_http_trace_compile_regex(cf, &cmd->name, &value[2]);
     if (rule->regex == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid regex \"%V\" in \"trace_audit_event\": %s",
-                           &value[2], err);
         return NGX_CONF_ERROR;
     }
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        trace_regex_free(rule->regex);
-        return NGX_CONF_ERROR;
-    }
-
-    cln->handler = ngx_http_trace_regex_cleanup;
-    cln->data = rule->regex;
 
     for (i = 3; i < cf->args->nelts; i++) {
 
@@ -122,17 +124,8 @@ ngx_http_trace_audit_event(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             v.data = value[i].data + 5;
             v.len = value[i].len - 5;
 
-            rule->user = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+            rule->user = ngx_http_trace_compile_value(cf, &v);
             if (rule->user == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-            ccv.cf = cf;
-            ccv.value = &v;
-            ccv.complex_value = rule->user;
-
-            if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
                 return NGX_CONF_ERROR;
             }
 
@@ -258,122 +251,6 @@ invalid:
                        "codes 100..599 or classes 1xx..5xx, separated by commas",
                        list);
     return NGX_CONF_ERROR;
-}
-
-
-static void
-ngx_http_trace_regex_cleanup(void *data)
-{
-    trace_regex_free(data);
-}
-
-
-ngx_int_t
-ngx_http_trace_audit_filter_init(ngx_conf_t *cf)
-{
-    ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_trace_header_filter;
-
-    return NGX_OK;
-}
-
-
-/* --- the audit header ----------------------------------------------------- */
-
-/*
- * Runs before any other filter writes the response header: the upstream's
- * audit header is read, noted in the request's context, and hidden (hash 0
- * is how nginx marks a header that is not to be sent).
- */
-
-static ngx_int_t
-ngx_http_trace_header_filter(ngx_http_request_t *r)
-{
-    size_t                          len;
-    u_char                         *user;
-    ngx_uint_t                      i;
-    const char                     *action;
-    ngx_list_part_t                *part;
-    ngx_table_elt_t                *h;
-    ngx_http_trace_ctx_t           *ctx;
-    ngx_http_trace_loc_conf_t      *tlcf;
-    ngx_http_trace_header_event_t  *ev;
-
-    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_trace_module);
-
-    if (r != r->main || tlcf->audit_header.len == 0) {
-        return ngx_http_next_header_filter(r);
-    }
-
-    part = &r->headers_out.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash == 0
-            || h[i].key.len != tlcf->audit_header.len
-            || ngx_strncasecmp(h[i].key.data, tlcf->audit_header.data,
-                               h[i].key.len) != 0)
-        {
-            continue;
-        }
-
-        h[i].hash = 0;
-
-        if (!tlcf->audit) {
-            continue;
-        }
-
-        user = ngx_pnalloc(r->pool, h[i].value.len + 1);
-        if (user == NULL) {
-            continue;
-        }
-
-        if (trace_audit_header_parse(h[i].value.data, h[i].value.len, &action,
-                                     user, &len)
-            != 0)
-        {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "trace: ignored \"%V: %V\" from the upstream: "
-                          "the value must be \"login|logout|login_failed "
-                          "[USER]\"", &h[i].key, &h[i].value);
-            continue;
-        }
-
-        ctx = ngx_http_trace_get_ctx(r, 1);
-        if (ctx == NULL) {
-            continue;
-        }
-
-        if (ctx->header_events == NULL) {
-            ctx->header_events = ngx_array_create(r->pool, 1,
-                                        sizeof(ngx_http_trace_header_event_t));
-            if (ctx->header_events == NULL) {
-                continue;
-            }
-        }
-
-        ev = ngx_array_push(ctx->header_events);
-        if (ev == NULL) {
-            continue;
-        }
-
-        ev->action = action;
-        ev->user.data = user;
-        ev->user.len = len;
-    }
-
-    return ngx_http_next_header_filter(r);
 }
 
 
@@ -556,10 +433,9 @@ static void
 ngx_http_trace_login_session(ngx_http_request_t *r,
     ngx_http_trace_loc_conf_t *tlcf, trace_str_t *session)
 {
-    u_char           *p, *end, *value;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    u_char                    *p, *end, *value;
+    ngx_table_elt_t           *h;
+    ngx_http_trace_headers_t   headers;
 
     if (tlcf->login_session != NULL) {
         ngx_http_trace_value(r, tlcf->login_session, session);
@@ -572,30 +448,17 @@ ngx_http_trace_login_session(ngx_http_request_t *r,
 
     /* Set-Cookie: NAME=VALUE; Path=/; HttpOnly -- the last one wins */
 
-    part = &r->headers_out.headers.part;
-    h = part->elts;
+    ngx_http_trace_headers_init(&headers, &r->headers_out.headers);
 
-    for (i = 0; /* void */; i++) {
+    for ( ;; ) {
+        h = ngx_http_trace_headers_next(&headers, &ngx_http_trace_set_cookie);
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
+        if (h == NULL) {
+            break;
         }
 
-        if (h[i].key.len != sizeof("Set-Cookie") - 1
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "Set-Cookie",
-                               sizeof("Set-Cookie") - 1) != 0)
-        {
-            continue;
-        }
-
-        p = h[i].value.data;
-        end = p + h[i].value.len;
+        p = h->value.data;
+        end = p + h->value.len;
 
         while (p < end && *p == ' ') {
             p++;

@@ -7,7 +7,7 @@
  * changes what is proxied, and is empty when the body went to a temporary file.
  */
 
-#include "ngx_http_trace_module.h"
+#include "ngx_http_trace_form.h"
 
 
 static ngx_int_t ngx_http_trace_form_variable(ngx_http_request_t *r,

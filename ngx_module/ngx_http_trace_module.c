@@ -1,8 +1,20 @@
 /*
- * nginx-trace: the module definition, its directives and their configuration.
+ * nginx-trace: the module definition, its one table of directives (each
+ * handler lives in its subsystem's file), the configuration's create, merge
+ * and checks, "trace" and "trace_audit", and the handlers nginx calls.
  */
 
 #include "ngx_http_trace_module.h"
+#include "ngx_http_trace_compile.h"
+#include "ngx_http_trace_request.h"
+#include "ngx_http_trace_form.h"
+#include "ngx_http_trace_header.h"
+#include "ngx_http_trace_log.h"
+#include "ngx_http_trace_rows.h"
+#include "ngx_http_trace_audit.h"
+#include "ngx_http_trace_sessions.h"
+#include "ngx_http_trace_worker.h"
+#include "ngx_http_trace_status.h"
 
 
 static ngx_int_t ngx_http_trace_add_variables(ngx_conf_t *cf);
@@ -12,44 +24,103 @@ static char *ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_trace_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_trace_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
-static ngx_http_complex_value_t *ngx_http_trace_compile(ngx_conf_t *cf,
-    char *value);
 
-static char *ngx_http_trace_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-static char *ngx_http_trace_host(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_trace_session_key(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_trace_spool(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_trace_switch(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static char *ngx_http_trace_exclude(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_trace_session(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_trace_redact(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_trace_audit_header(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static void ngx_http_trace_regex_cleanup(void *data);
-static void ngx_http_trace_redactor_cleanup(void *data);
 
 
 static ngx_command_t  ngx_http_trace_commands[] = {
 
-    { ngx_string("trace_db"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_trace_db,
-      NGX_HTTP_MAIN_CONF_OFFSET,
+    /* recording on or off, and whose: this file */
+
+    { ngx_string("trace"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_http_trace_switch,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("trace_only_authenticated"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, only_authenticated),
+      NULL },
+
+    { ngx_string("trace_user"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, user),
+      NULL },
+
+    { ngx_string("trace_request_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, request_id),
+      NULL },
+
+    { ngx_string("trace_audit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_http_trace_switch,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, audit),
+      NULL },
+
+    /* request rows: ngx_http_trace_rows.c */
+
+    { ngx_string("trace_exclude"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_trace_exclude,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
 
-    { ngx_string("trace_host"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_trace_host,
-      NGX_HTTP_MAIN_CONF_OFFSET,
+    { ngx_string("trace_redact"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_trace_redact,
+      NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    /* audit events: ngx_http_trace_audit.c and ngx_http_trace_header.c */
+
+    { ngx_string("trace_audit_event"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_trace_audit_event,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("trace_audit_basic_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, audit_basic_auth),
+      NULL },
+
+    { ngx_string("trace_audit_login_session"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, login_session),
+      NULL },
+
+    { ngx_string("trace_audit_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_trace_audit_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, audit_header),
+      NULL },
+
+    /* sessions: ngx_http_trace_sessions.c */
+
+    { ngx_string("trace_session"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_trace_session,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_trace_loc_conf_t, session),
       NULL },
 
     { ngx_string("trace_session_key"),
@@ -62,6 +133,22 @@ static ngx_command_t  ngx_http_trace_commands[] = {
     { ngx_string("trace_session_zone"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
       ngx_http_trace_session_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    /* the worker's exporter: ngx_http_trace_worker.c */
+
+    { ngx_string("trace_db"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_trace_db,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("trace_host"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_trace_host,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -108,95 +195,13 @@ static ngx_command_t  ngx_http_trace_commands[] = {
       0,
       NULL },
 
+    /* counters: ngx_http_trace_status.c */
+
     { ngx_string("trace_status"),
       NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_trace_status,
       0,
       0,
-      NULL },
-
-    { ngx_string("trace"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_http_trace_switch,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_trace_loc_conf_t, enable),
-      NULL },
-
-    { ngx_string("trace_exclude"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
-      ngx_http_trace_exclude,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
-
-    { ngx_string("trace_only_authenticated"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_trace_loc_conf_t, only_authenticated),
-      NULL },
-
-    { ngx_string("trace_user"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_trace_loc_conf_t, user),
-      NULL },
-
-    { ngx_string("trace_session"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_trace_session,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_trace_loc_conf_t, session),
-      NULL },
-
-    { ngx_string("trace_request_id"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_trace_loc_conf_t, request_id),
-      NULL },
-
-    { ngx_string("trace_redact"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
-      ngx_http_trace_redact,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
-
-    { ngx_string("trace_audit"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_http_trace_switch,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_trace_loc_conf_t, audit),
-      NULL },
-
-    { ngx_string("trace_audit_event"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
-      ngx_http_trace_audit_event,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
-
-    { ngx_string("trace_audit_header"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_trace_audit_header,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_trace_loc_conf_t, audit_header),
-      NULL },
-
-    { ngx_string("trace_audit_basic_auth"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_trace_loc_conf_t, audit_basic_auth),
-      NULL },
-
-    { ngx_string("trace_audit_login_session"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_trace_loc_conf_t, login_session),
       NULL },
 
       ngx_null_command
@@ -263,7 +268,7 @@ ngx_http_trace_init(ngx_conf_t *cf)
     }
 
     if (tmcf->audit_header_used
-        && ngx_http_trace_audit_filter_init(cf) != NGX_OK)
+        && ngx_http_trace_header_filter_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -329,8 +334,8 @@ ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_trace_main_conf_t *tmcf = conf;
 
-    u_char     *name;
-    ngx_str_t   request_id = ngx_string("request_id");
+    ngx_str_t  request_id = ngx_string("request_id");
+    ngx_str_t  remote_user = ngx_string("$remote_user");
 
     if (tmcf->trace_file != NULL && tmcf->conninfo.data == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -340,60 +345,13 @@ ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (tmcf->sessions_zone != NULL && tmcf->session_key.data == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"trace_session_zone\" needs \"trace_session_key\": "
-                      "sessions are only kept as keyed hashes");
+    if (ngx_http_trace_sessions_init_main_conf(cf, tmcf) != NGX_CONF_OK
+        || ngx_http_trace_worker_init_main_conf(cf, tmcf) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
-    if (tmcf->session_file != NULL && tmcf->session_key.data == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"trace_session_key\" is not set, but \"trace_session\" "
-                      "in %s:%ui needs it: session tokens are only stored as "
-                      "keyed hashes", tmcf->session_file, tmcf->session_line);
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_conf_init_size_value(tmcf->buffer_size, 8 * 1024 * 1024);
-    ngx_conf_init_size_value(tmcf->batch_size, 256 * 1024);
-    ngx_conf_init_msec_value(tmcf->flush_interval, 1000);
-    ngx_conf_init_msec_value(tmcf->db_timeout, 10000);
-    ngx_conf_init_msec_value(tmcf->drain_timeout, 3000);
-
-    if (tmcf->spool_max_size == NGX_CONF_UNSET) {
-        tmcf->spool_max_size = 1024 * 1024 * 1024;
-    }
-
-    if (tmcf->batch_size < 1024 || tmcf->batch_size * 2 > tmcf->buffer_size) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"trace_batch_size\" (%uz) must be at least 1k and at "
-                      "most half of \"trace_buffer_size\" (%uz)",
-                      tmcf->batch_size, tmcf->buffer_size);
-        return NGX_CONF_ERROR;
-    }
-
-    if (tmcf->flush_interval == 0 || tmcf->db_timeout == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"trace_flush_interval\" and \"trace_db_timeout\" "
-                      "must be greater than zero");
-        return NGX_CONF_ERROR;
-    }
-
-    if (tmcf->host.data == NULL) {
-        /* like the old HOST setting: this machine's name unless overridden */
-        name = ngx_pnalloc(cf->pool, cf->cycle->hostname.len + 1);
-        if (name == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_cpystrn(name, cf->cycle->hostname.data,
-                    cf->cycle->hostname.len + 1);
-        tmcf->host.data = name;
-        tmcf->host.len = cf->cycle->hostname.len;
-    }
-
-    tmcf->default_user = ngx_http_trace_compile(cf, "$remote_user");
+    tmcf->default_user = ngx_http_trace_compile_value(cf, &remote_user);
     if (tmcf->default_user == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -404,35 +362,6 @@ ngx_http_trace_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     return NGX_CONF_OK;
-}
-
-
-static ngx_http_complex_value_t *
-ngx_http_trace_compile(ngx_conf_t *cf, char *value)
-{
-    ngx_str_t                          v;
-    ngx_http_complex_value_t          *cv;
-    ngx_http_compile_complex_value_t   ccv;
-
-    cv = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
-    if (cv == NULL) {
-        return NULL;
-    }
-
-    v.data = (u_char *) value;
-    v.len = ngx_strlen(value);
-
-    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-    ccv.cf = cf;
-    ccv.value = &v;
-    ccv.complex_value = cv;
-
-    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
-        return NULL;
-    }
-
-    return cv;
 }
 
 
@@ -507,191 +436,6 @@ ngx_http_trace_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 }
 
 
-static char *
-ngx_http_trace_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_trace_main_conf_t *tmcf = conf;
-
-    u_char      err[256];
-    ngx_str_t  *value;
-
-    if (tmcf->conninfo.data != NULL) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    /* nginx's argument strings are NUL-terminated, as the core wants */
-
-    if (trace_conninfo_check((const char *) value[1].data, (char *) err,
-                             sizeof(err))
-        != 0)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid \"trace_db\": %s", err);
-        return NGX_CONF_ERROR;
-    }
-
-    tmcf->conninfo = value[1];
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_trace_host(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_trace_main_conf_t *tmcf = conf;
-
-    u_char     *p;
-    ngx_str_t  *value;
-
-    if (tmcf->host.data != NULL) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (value[1].len == 0 || value[1].len > 255) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"trace_host\" must be 1 to 255 characters");
-        return NGX_CONF_ERROR;
-    }
-
-    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
-        if (*p <= ' ' || *p == 0x7f) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid \"trace_host\" \"%V\": no spaces or "
-                               "control characters", &value[1]);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    tmcf->host = value[1];
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_trace_session_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_trace_main_conf_t *tmcf = conf;
-
-    int         len;
-    u_char      err[256], *key;
-    ngx_str_t  *value;
-
-    if (tmcf->session_key.data != NULL) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_conf_full_name(cf->cycle, &value[1], 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    key = ngx_pnalloc(cf->pool, TRACE_SESSION_KEY_MAX);
-    if (key == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    len = trace_session_key_read((const char *) value[1].data, key,
-                                 TRACE_SESSION_KEY_MAX, (char *) err,
-                                 sizeof(err));
-    if (len < 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid \"trace_session_key\": %s", err);
-        return NGX_CONF_ERROR;
-    }
-
-    tmcf->session_key.data = key;
-    tmcf->session_key.len = len;
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * trace_spool DIR [max_size=SIZE]: the directory is registered as one of
- * nginx's paths, so that nginx creates it (0700) and gives it to the worker
- * user at start, as it does for its temporary directories.
- */
-
-static char *
-ngx_http_trace_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_trace_main_conf_t *tmcf = conf;
-
-    off_t        size;
-    ngx_str_t   *value, s;
-    ngx_path_t  *path;
-
-    if (tmcf->spool_dir.data != NULL) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (cf->args->nelts == 3) {
-        if (ngx_strncmp(value[2].data, "max_size=", 9) != 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\" in \"trace_spool\"",
-                               &value[2]);
-            return NGX_CONF_ERROR;
-        }
-
-        s.data = value[2].data + 9;
-        s.len = value[2].len - 9;
-
-        size = ngx_parse_offset(&s);
-        if (size == NGX_ERROR || size < 1024 * 1024) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid \"max_size\" \"%V\" in \"trace_spool\": "
-                               "a size of at least 1m", &s);
-            return NGX_CONF_ERROR;
-        }
-
-        tmcf->spool_max_size = size;
-    }
-
-    path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
-    if (path == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    path->name = value[1];
-
-    while (path->name.len > 1 && path->name.data[path->name.len - 1] == '/') {
-        path->name.len--;
-    }
-
-    if (ngx_conf_full_name(cf->cycle, &path->name, 0) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    path->conf_file = cf->conf_file->file.name.data;
-    path->line = cf->conf_file->line;
-
-    if (ngx_add_path(cf, &path) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    /* the core wants the directory as a C string */
-
-    tmcf->spool_dir.data = ngx_pnalloc(cf->pool, path->name.len + 1);
-    if (tmcf->spool_dir.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_cpystrn(tmcf->spool_dir.data, path->name.data, path->name.len + 1);
-    tmcf->spool_dir.len = path->name.len;
-
-    return NGX_CONF_OK;
-}
-
-
 /*
  * "trace on" and "trace_audit on": a flag, and where recording was first
  * switched on, for the "no trace_db" error.
@@ -718,214 +462,4 @@ ngx_http_trace_switch(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_trace_audit_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_trace_loc_conf_t *tlcf = conf;
-
-    u_char                      *p;
-    ngx_str_t                   *value;
-    ngx_http_trace_main_conf_t  *tmcf;
-
-    if (tlcf->audit_header.data != NULL) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid header name \"%V\" in "
-                               "\"trace_audit_header\"", &value[1]);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    if (value[1].len == 0) {
-        return "needs a header name";
-    }
-
-    tlcf->audit_header = value[1];
-
-    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_trace_module);
-    tmcf->audit_header_used = 1;
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_trace_exclude(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_trace_loc_conf_t *tlcf = conf;
-
-    u_char               err[256];
-    ngx_str_t           *value;
-    ngx_uint_t           i;
-    trace_regex_t       *re, **slot;
-    ngx_pool_cleanup_t  *cln;
-
-    /* several trace_exclude directives at one level add up */
-
-    if (tlcf->exclude == NGX_CONF_UNSET_PTR) {
-        tlcf->exclude = ngx_array_create(cf->pool, 4, sizeof(trace_regex_t *));
-        if (tlcf->exclude == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-
-        re = trace_regex_compile(value[i].data, value[i].len, (char *) err,
-                                 sizeof(err));
-        if (re == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid regex \"%V\" in \"trace_exclude\": %s",
-                               &value[i], err);
-            return NGX_CONF_ERROR;
-        }
-
-        cln = ngx_pool_cleanup_add(cf->pool, 0);
-        if (cln == NULL) {
-            trace_regex_free(re);
-            return NGX_CONF_ERROR;
-        }
-
-        cln->handler = ngx_http_trace_regex_cleanup;
-        cln->data = re;
-
-        slot = ngx_array_push(tlcf->exclude);
-        if (slot == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        *slot = re;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static void
-ngx_http_trace_regex_cleanup(void *data)
-{
-    trace_regex_free(data);
-}
-
-
-static char *
-ngx_http_trace_session(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_trace_loc_conf_t *tlcf = conf;
-
-    char                        *rv;
-    ngx_str_t                   *value;
-    ngx_http_trace_main_conf_t  *tmcf;
-
-    rv = ngx_http_set_complex_value_slot(cf, cmd, conf);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    /*
-     * "$cookie_NAME" names the cookie a login response sets, so the login's
-     * session can be read from its Set-Cookie header.
-     */
-
-    value = cf->args->elts;
-
-    if (value[1].len > sizeof("$cookie_") - 1
-        && ngx_strncmp(value[1].data, "$cookie_", sizeof("$cookie_") - 1) == 0
-        && ngx_strlchr(value[1].data + 1, value[1].data + value[1].len, '$')
-           == NULL)
-    {
-        tlcf->session_cookie.data = value[1].data + sizeof("$cookie_") - 1;
-        tlcf->session_cookie.len = value[1].len - (sizeof("$cookie_") - 1);
-    }
-
-    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_trace_module);
-
-    if (tmcf->session_file == NULL) {
-        tmcf->session_file = cf->conf_file->file.name.data;
-        tmcf->session_line = cf->conf_file->line;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_trace_redact(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_trace_loc_conf_t *tlcf = conf;
-
-    u_char               err[256];
-    size_t               n;
-    ngx_str_t           *value;
-    ngx_uint_t           i;
-    trace_str_t         *names;
-    ngx_pool_cleanup_t  *cln;
-
-    if (tlcf->redactor != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-    n = cf->args->nelts - 1;
-
-    /* "trace_redact off;" stores every parameter as it came */
-
-    if (n == 1 && ngx_strcmp(value[1].data, "off") == 0) {
-        n = 0;
-    }
-
-    names = ngx_pcalloc(cf->pool, sizeof(trace_str_t) * (n ? n : 1));
-    if (names == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    for (i = 0; i < n; i++) {
-
-        if (value[i + 1].len == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "empty parameter name in \"trace_redact\"");
-            return NGX_CONF_ERROR;
-        }
-
-        names[i].data = value[i + 1].data;
-        names[i].len = value[i + 1].len;
-    }
-
-    tlcf->redactor = trace_redactor_create(names, n, (char *) err,
-                                           sizeof(err));
-    if (tlcf->redactor == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"trace_redact\": %s", err);
-        return NGX_CONF_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        trace_redactor_free(tlcf->redactor);
-        return NGX_CONF_ERROR;
-    }
-
-    cln->handler = ngx_http_trace_redactor_cleanup;
-    cln->data = tlcf->redactor;
-
-    return NGX_CONF_OK;
-}
-
-
-static void
-ngx_http_trace_redactor_cleanup(void *data)
-{
-    trace_redactor_free(data);
 }

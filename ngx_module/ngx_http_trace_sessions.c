@@ -9,9 +9,12 @@
  *
  * The zone lives as long as nginx: a reload keeps it, a restart empties it
  * (sessions are known again from their next login).
+ *
+ * Here too: trace_session (the token), trace_session_key (the key of its hash)
+ * and the hash itself, which is all that is ever stored of a token.
  */
 
-#include "ngx_http_trace_module.h"
+#include "ngx_http_trace_sessions.h"
 
 
 typedef struct {
@@ -56,6 +59,87 @@ static ngx_uint_t ngx_http_trace_sessions_key(u_char *session);
 
 static ngx_str_t  ngx_http_trace_sessions_name =
     ngx_string("nginx_trace_sessions");
+
+
+char *
+ngx_http_trace_session(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_trace_loc_conf_t *tlcf = conf;
+
+    char                        *rv;
+    ngx_str_t                   *value;
+    ngx_http_trace_main_conf_t  *tmcf;
+
+    rv = ngx_http_set_complex_value_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    /*
+     * "$cookie_NAME" names the cookie a login response sets, so the login's
+     * session can be read from its Set-Cookie header.
+     */
+
+    value = cf->args->elts;
+
+    if (value[1].len > sizeof("$cookie_") - 1
+        && ngx_strncmp(value[1].data, "$cookie_", sizeof("$cookie_") - 1) == 0
+        && ngx_strlchr(value[1].data + 1, value[1].data + value[1].len, '$')
+           == NULL)
+    {
+        tlcf->session_cookie.data = value[1].data + sizeof("$cookie_") - 1;
+        tlcf->session_cookie.len = value[1].len - (sizeof("$cookie_") - 1);
+    }
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_trace_module);
+
+    if (tmcf->session_file == NULL) {
+        tmcf->session_file = cf->conf_file->file.name.data;
+        tmcf->session_line = cf->conf_file->line;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_trace_session_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_trace_main_conf_t *tmcf = conf;
+
+    int         len;
+    u_char      err[256], *key;
+    ngx_str_t  *value;
+
+    if (tmcf->session_key.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_conf_full_name(cf->cycle, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    key = ngx_pnalloc(cf->pool, TRACE_SESSION_KEY_MAX);
+    if (key == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    len = trace_session_key_read((const char *) value[1].data, key,
+                                 TRACE_SESSION_KEY_MAX, (char *) err,
+                                 sizeof(err));
+    if (len < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"trace_session_key\": %s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    tmcf->session_key.data = key;
+    tmcf->session_key.len = len;
+
+    return NGX_CONF_OK;
+}
 
 
 /* trace_session_zone SIZE [timeout=TIME] */
@@ -123,6 +207,31 @@ ngx_http_trace_session_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     tmcf->sessions_zone->init = ngx_http_trace_sessions_init_zone;
     tmcf->sessions_zone->data = ctx;
+
+    return NGX_CONF_OK;
+}
+
+
+/* Checks, from the module's init_main_conf. */
+
+char *
+ngx_http_trace_sessions_init_main_conf(ngx_conf_t *cf,
+    ngx_http_trace_main_conf_t *tmcf)
+{
+    if (tmcf->sessions_zone != NULL && tmcf->session_key.data == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"trace_session_zone\" needs \"trace_session_key\": "
+                      "sessions are only kept as keyed hashes");
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->session_file != NULL && tmcf->session_key.data == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"trace_session_key\" is not set, but \"trace_session\" "
+                      "in %s:%ui needs it: session tokens are only stored as "
+                      "keyed hashes", tmcf->session_file, tmcf->session_line);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -461,8 +570,12 @@ ngx_http_trace_hash_session(ngx_http_request_t *r, trace_str_t *token)
         return NULL;
     }
 
-    trace_session_hash(tmcf->session_key.data, tmcf->session_key.len,
-                       token->data, token->len, (char *) hash);
+    if (trace_session_hash(tmcf->session_key.data, tmcf->session_key.len,
+                           token->data, token->len, (char *) hash)
+        != 0)
+    {
+        return NULL;
+    }
 
     return hash;
 }

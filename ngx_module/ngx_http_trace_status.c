@@ -5,7 +5,7 @@
  * and new workers serving each hold their own.
  */
 
-#include "ngx_http_trace_module.h"
+#include "ngx_http_trace_status.h"
 
 
 #define NGX_HTTP_TRACE_SLOTS  128

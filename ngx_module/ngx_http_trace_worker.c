@@ -1,10 +1,13 @@
 /*
- * nginx-trace: the worker's exporter. It is started per worker process (never
+ * nginx-trace: the worker's exporter and its directives (trace_db, trace_host,
+ * trace_spool, the sizes and times). It is started per worker process (never
  * in the master, never at "nginx -t"), fed from the log phase, flushed by a
  * cancelable timer, and drained within trace_drain_timeout at exit.
  */
 
-#include "ngx_http_trace_module.h"
+#include "ngx_http_trace_worker.h"
+#include "ngx_http_trace_request.h"
+#include "ngx_http_trace_status.h"
 
 
 static void ngx_http_trace_flush_handler(ngx_event_t *ev);
@@ -19,6 +22,201 @@ static ngx_connection_t  *ngx_http_trace_notify_conn;
 static ngx_msec_t         ngx_http_trace_flush_interval;
 static ngx_msec_t         ngx_http_trace_drain_timeout;
 static trace_stats_t      ngx_http_trace_local_stats;
+
+
+char *
+ngx_http_trace_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_trace_main_conf_t *tmcf = conf;
+
+    u_char      err[256];
+    ngx_str_t  *value;
+
+    if (tmcf->conninfo.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* nginx's argument strings are NUL-terminated, as the core wants */
+
+    if (trace_conninfo_check((const char *) value[1].data, (char *) err,
+                             sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"trace_db\": %s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    tmcf->conninfo = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_trace_host(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_trace_main_conf_t *tmcf = conf;
+
+    u_char     *p;
+    ngx_str_t  *value;
+
+    if (tmcf->host.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].len > 255) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"trace_host\" must be 1 to 255 characters");
+        return NGX_CONF_ERROR;
+    }
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (*p <= ' ' || *p == 0x7f) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"trace_host\" \"%V\": no spaces or "
+                               "control characters", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    tmcf->host = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * trace_spool DIR [max_size=SIZE]: the directory is registered as one of
+ * nginx's paths, so that nginx creates it (0700) and gives it to the worker
+ * user at start, as it does for its temporary directories.
+ */
+
+char *
+ngx_http_trace_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_trace_main_conf_t *tmcf = conf;
+
+    off_t        size;
+    ngx_str_t   *value, s;
+    ngx_path_t  *path;
+
+    if (tmcf->spool_dir.data != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "max_size=", 9) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in \"trace_spool\"",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        s.data = value[2].data + 9;
+        s.len = value[2].len - 9;
+
+        size = ngx_parse_offset(&s);
+        if (size == NGX_ERROR || size < 1024 * 1024) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"max_size\" \"%V\" in \"trace_spool\": "
+                               "a size of at least 1m", &s);
+            return NGX_CONF_ERROR;
+        }
+
+        tmcf->spool_max_size = size;
+    }
+
+    path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
+    if (path == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    path->name = value[1];
+
+    while (path->name.len > 1 && path->name.data[path->name.len - 1] == '/') {
+        path->name.len--;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &path->name, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    path->conf_file = cf->conf_file->file.name.data;
+    path->line = cf->conf_file->line;
+
+    if (ngx_add_path(cf, &path) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the core wants the directory as a C string */
+
+    tmcf->spool_dir.data = ngx_pnalloc(cf->pool, path->name.len + 1);
+    if (tmcf->spool_dir.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_cpystrn(tmcf->spool_dir.data, path->name.data, path->name.len + 1);
+    tmcf->spool_dir.len = path->name.len;
+
+    return NGX_CONF_OK;
+}
+
+
+/* Defaults and checks, from the module's init_main_conf. */
+
+char *
+ngx_http_trace_worker_init_main_conf(ngx_conf_t *cf,
+    ngx_http_trace_main_conf_t *tmcf)
+{
+    u_char  *name;
+
+    ngx_conf_init_size_value(tmcf->buffer_size, 8 * 1024 * 1024);
+    ngx_conf_init_size_value(tmcf->batch_size, 256 * 1024);
+    ngx_conf_init_msec_value(tmcf->flush_interval, 1000);
+    ngx_conf_init_msec_value(tmcf->db_timeout, 10000);
+    ngx_conf_init_msec_value(tmcf->drain_timeout, 3000);
+
+    if (tmcf->spool_max_size == NGX_CONF_UNSET) {
+        tmcf->spool_max_size = 1024 * 1024 * 1024;
+    }
+
+    if (tmcf->batch_size < 1024 || tmcf->batch_size * 2 > tmcf->buffer_size) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"trace_batch_size\" (%uz) must be at least 1k and at "
+                      "most half of \"trace_buffer_size\" (%uz)",
+                      tmcf->batch_size, tmcf->buffer_size);
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->flush_interval == 0 || tmcf->db_timeout == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"trace_flush_interval\" and \"trace_db_timeout\" "
+                      "must be greater than zero");
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->host.data == NULL) {
+        /* like the old HOST setting: this machine's name unless overridden */
+        name = ngx_pnalloc(cf->pool, cf->cycle->hostname.len + 1);
+        if (name == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(name, cf->cycle->hostname.data,
+                    cf->cycle->hostname.len + 1);
+        tmcf->host.data = name;
+        tmcf->host.len = cf->cycle->hostname.len;
+    }
+
+    return NGX_CONF_OK;
+}
 
 
 trace_exporter_t *

@@ -1,7 +1,8 @@
 /*
  * The seam between the nginx shim (C, knows nginx) and the core (C++17, knows
  * records, batches and PostgreSQL). Only plain C types cross it; the core never
- * lets an exception or an nginx type through.
+ * lets an exception or an nginx type through: every function here catches all
+ * (core/guard.hpp) and returns its error value.
  *
  * Threading: everything here is called from the nginx worker's own thread.
  * The exporter runs one sender thread of its own, which never calls back into
@@ -61,8 +62,11 @@ TRACE_API int trace_conninfo_check(const char *conninfo, char *err, size_t errle
 TRACE_API int trace_session_key_read(const char *path, unsigned char *key,
     size_t keysize, char *err, size_t errlen);
 
-/* Writes TRACE_SESSION_HASH_LEN hex digits (no terminating NUL) to out. */
-TRACE_API void trace_session_hash(const unsigned char *key, size_t keylen,
+/*
+ * Writes TRACE_SESSION_HASH_LEN hex digits (no terminating NUL) to out.
+ * Returns 0, or -1 (out untouched) when OpenSSL or memory failed.
+ */
+TRACE_API int trace_session_hash(const unsigned char *key, size_t keylen,
     const unsigned char *token, size_t tokenlen, char *out);
 
 

@@ -3,6 +3,7 @@
 #include "trace_core.h"
 
 #include "errbuf.hpp"
+#include "guard.hpp"
 
 #include <libpq-fe.h>
 
@@ -23,7 +24,7 @@ struct PqFreeDeleter {
 }  // namespace
 
 extern "C" int trace_conninfo_check(const char *conninfo, char *err, size_t errlen) {
-    try {
+    return trace::guarded(trace::ToErrBuf{err, errlen}, -1, [&] {
         char *raw_error = nullptr;
         std::unique_ptr<PQconninfoOption, ConninfoOptionsDeleter> options(
             PQconninfoParse(conninfo, &raw_error));
@@ -46,8 +47,5 @@ extern "C" int trace_conninfo_check(const char *conninfo, char *err, size_t errl
             }
         }
         return 0;
-    } catch (const std::exception &e) {
-        trace::write_error(err, errlen, e.what());
-        return -1;
-    }
+    });
 }

@@ -1,8 +1,11 @@
 #include "exporter.hpp"
 
+#include "guard.hpp"
 #include "stats.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <iterator>
 #include <cstdint>
 #include <poll.h>
@@ -58,7 +61,11 @@ Exporter::Exporter(const ExporterConfig &config)
     for (Batch &b : current_) {
         b.rows.reserve(config_.batch_size + 4096);
     }
-    link_ = std::make_unique<PgLink>(config_.conninfo, hard_deadline_, wake_fd_);
+    if (config_.make_link) {
+        link_ = config_.make_link(hard_deadline_, wake_fd_);
+    } else {
+        link_ = std::make_unique<PgLink>(config_.conninfo, hard_deadline_, wake_fd_);
+    }
     sender_ = std::make_unique<Sender>(
         *link_, config_.db_timeout, stats_,
         [this](int level, const std::string &m) { notice(level, m); });
@@ -101,7 +108,12 @@ template <typename Encode>
 bool Exporter::add(Table table, Encode encode) {
     Batch &current = current_[table == Table::audit ? 1 : 0];
     std::size_t before = current.rows.size();
-    encode(current.rows);
+    try {
+        encode(current.rows);
+    } catch (...) {
+        current.rows.resize(before);  // no half row left behind for the next one
+        throw;
+    }
     std::size_t row_bytes = current.rows.size() - before;
     std::size_t held = queued_bytes_.load(std::memory_order_relaxed) + current_[0].rows.size() +
                        current_[1].rows.size();
@@ -114,7 +126,13 @@ bool Exporter::add(Table table, Encode encode) {
     stat_add(stats_.queued_rows, 1);
     stat_add(stats_.queued_bytes, row_bytes);
     if (current.rows.size() >= config_.batch_size) {
-        seal(current);
+        try {
+            seal(current);
+        } catch (...) {
+            // Out of memory: the row is held all the same, and the batch,
+            // still current (and within the memory bound), is sealed with the
+            // next row or flush.
+        }
     }
     return true;
 }
@@ -222,30 +240,87 @@ bool Exporter::wait_for_work(Clock::time_point until) {
     return n > 0;
 }
 
-void Exporter::run() {
-    for (;;) {
-        try {
-            if (!step()) {
-                break;
-            }
-        } catch (const std::exception &e) {
-            // Nothing may escape a thread; batches stay queued for a retry.
-            link_->close();
-            if (front_in_flight_) {
-                front_in_flight_ = false;
-                if (!front_spooled_) {
-                    std::lock_guard<std::mutex> lock(mu_);
-                    queue_.push_front(std::move(in_flight_));
-                }
-            }
-            connection_failed(std::string("trace: sender failed: ") + e.what());
+// Nothing may escape a thread (std::terminate would end the worker): a step
+// that throws is recovered from, and if recovering or the final discard throws
+// too (out of memory), the thread stops with what it holds counted as dropped.
+void Exporter::run() noexcept {
+    try {
+        while (step_or_recover()) {
         }
+        link_->close();
+        discard_leftovers();
+    } catch (...) {
+        thread_failed();
     }
+    try {
+        std::lock_guard<std::mutex> lock(mu_);
+        finished_ = true;
+        finished_cv_.notify_all();
+    } catch (...) {
+        // stop() then waits for its deadline and leaves the thread be
+    }
+}
+
+bool Exporter::step_or_recover() {
+    try {
+        return step();
+    } catch (const std::exception &e) {
+        recover(e.what());
+    } catch (...) {
+        recover(unknown_exception);
+    }
+    return true;
+}
+
+// Batches stay queued for a retry.
+void Exporter::recover(std::string_view what) {
     link_->close();
-    discard_leftovers();
-    std::lock_guard<std::mutex> lock(mu_);
-    finished_ = true;
-    finished_cv_.notify_all();
+    if (front_in_flight_ && !front_spooled_) {
+        std::lock_guard<std::mutex> lock(mu_);
+        queue_.push_front(std::move(in_flight_));
+    }
+    front_in_flight_ = false;
+    connection_failed("trace: sender failed: " + std::string(what));
+}
+
+// What the thread held is dropped, and counted.
+void Exporter::thread_failed() noexcept {
+    stat_set_error(stats_, "trace: the sender thread stopped: an error it could not recover from");
+    stat_set(stats_.connected, 0);
+    try {
+        link_->close();
+        std::size_t rows = front_in_flight_ && !front_spooled_ ? in_flight_.row_count : 0;
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const Batch &b : queue_) {
+            rows += b.row_count;
+        }
+        queue_.clear();
+        queued_bytes_.store(0);
+        stat_add(stats_.dropped_rows, rows);
+        stat_set(stats_.queued_rows, 0);
+        stat_set(stats_.queued_bytes, 0);
+        notice(TRACE_LOG_ERR, "trace: the sender thread stopped after an error it could not "
+                              "recover from; " + std::to_string(rows) + " rows are lost");
+    } catch (...) {
+    }
+}
+
+void Exporter::report(const char *what, std::string_view why) noexcept {
+    if (config_.log == nullptr) {
+        return;
+    }
+    char message[512];
+    int n = std::snprintf(message, sizeof(message), "trace: %s: %.*s", what,
+                          static_cast<int>(why.size()), why.data());
+    if (n < 0) {
+        return;
+    }
+    try {
+        config_.log(config_.log_ctx, TRACE_LOG_ERR, message,
+                    std::min(static_cast<std::size_t>(n), sizeof(message) - 1));
+    } catch (...) {
+        // the caller's own callback threw: there is nowhere else to say it
+    }
 }
 
 bool Exporter::step() {

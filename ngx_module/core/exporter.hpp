@@ -22,9 +22,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_set>
 
@@ -40,6 +42,9 @@ struct ExporterConfig {
     Millis retry_max{5000};
     std::string spool_dir;                 // empty: no spool
     std::uint64_t spool_max_size = 1024ULL * 1024 * 1024;
+    // The connection: a PgLink on conninfo, unless a test makes its own.
+    std::function<std::unique_ptr<Link>(const std::atomic<TimeCount> &hard_deadline, int wake_fd)>
+        make_link;
     trace_stats_t *stats = nullptr;
     trace_log_pt log = nullptr;
     void *log_ctx = nullptr;
@@ -67,6 +72,10 @@ public:
     // left running and the exporter must not be destroyed).
     bool stop(Millis drain);
 
+    // For the C API, on the worker's thread: "trace: WHAT: WHY" to the log
+    // callback at once. Never throws, allocates nothing.
+    void report(const char *what, std::string_view why) noexcept;
+
 private:
     // The worker's side.
     template <typename Encode> bool add(Table table, Encode encode);
@@ -75,8 +84,11 @@ private:
     void note_dropped(std::size_t rows);
 
     // The sender thread's side.
-    void run();
+    void run() noexcept;
+    bool step_or_recover();
     bool step();  // one round of the sender's loop; false: time to stop
+    void recover(std::string_view what);
+    void thread_failed() noexcept;
     bool hard_deadline_passed() const;
     bool backing_off() const { return Clock::now() < next_attempt_; }
     bool wait_for_work(Clock::time_point until);
@@ -114,7 +126,7 @@ private:
     int wake_fd_ = -1;
 
     // Owned by the sender thread.
-    std::unique_ptr<PgLink> link_;
+    std::unique_ptr<Link> link_;
     std::unique_ptr<Sender> sender_;
     std::unique_ptr<Spool> spool_;
     Batch in_flight_;                    // taken from the queue by send_front()

@@ -1,7 +1,10 @@
-// The exporter's C API: the shim's only way in. Exceptions end here.
+// The exporter's C API: the shim's only way in. Every entry runs through
+// guarded(); what fails is reported in the error log through the caller's
+// log callback (the calls come from the worker's thread).
 
 #include "errbuf.hpp"
 #include "exporter.hpp"
+#include "guard.hpp"
 #include "trace_core.h"
 
 struct trace_exporter_s {
@@ -9,9 +12,20 @@ struct trace_exporter_s {
     explicit trace_exporter_s(const trace::ExporterConfig &c) : exporter(c) {}
 };
 
+namespace {
+
+// "trace: WHAT: WHY" in the error log.
+struct ToExporterLog {
+    trace_exporter_t *exp;
+    const char *what;
+    void operator()(std::string_view why) const noexcept { exp->exporter.report(what, why); }
+};
+
+}  // namespace
+
 extern "C" trace_exporter_t *trace_exporter_start(const trace_exporter_conf_t *conf, char *err,
                                                   size_t errlen) {
-    try {
+    return trace::guarded(trace::ToErrBuf{err, errlen}, nullptr, [&] {
         trace::ExporterConfig c;
         c.conninfo = conf->conninfo ? conf->conninfo : "";
         c.host = conf->host ? conf->host : "";
@@ -41,58 +55,46 @@ extern "C" trace_exporter_t *trace_exporter_start(const trace_exporter_conf_t *c
         c.log = conf->log;
         c.log_ctx = conf->log_ctx;
         return new trace_exporter_s(c);
-    } catch (const std::exception &e) {
-        trace::write_error(err, errlen, e.what());
-        return nullptr;
-    }
+    });
 }
 
+// Out of memory, say: this row is lost, nginx carries on.
 extern "C" int trace_exporter_add_request(trace_exporter_t *exp, const trace_request_t *req) {
-    try {
-        return exp->exporter.add_request(*req) ? 0 : -1;
-    } catch (const std::exception &) {
-        return -1;  // out of memory: this row is lost, nginx carries on
-    }
+    return trace::guarded(ToExporterLog{exp, "a request row is lost"}, -1,
+                          [&] { return exp->exporter.add_request(*req) ? 0 : -1; });
 }
 
 extern "C" int trace_exporter_add_audit(trace_exporter_t *exp, const trace_audit_t *event) {
-    try {
-        return exp->exporter.add_audit(*event) ? 0 : -1;
-    } catch (const std::exception &) {
-        return -1;
-    }
+    return trace::guarded(ToExporterLog{exp, "an audit row is lost"}, -1,
+                          [&] { return exp->exporter.add_audit(*event) ? 0 : -1; });
 }
 
 extern "C" int trace_exporter_has_pending(const trace_exporter_t *exp) {
-    return exp->exporter.has_pending() ? 1 : 0;
+    return trace::guarded(trace::NoReport{}, 0,
+                          [&] { return exp->exporter.has_pending() ? 1 : 0; });
 }
 
+// The batch stays current and is handed over on the next flush.
 extern "C" void trace_exporter_flush(trace_exporter_t *exp) {
-    try {
-        exp->exporter.flush();
-    } catch (const std::exception &) {
-        // the batch stays current and is retried on the next flush
-    }
+    trace::guarded(ToExporterLog{exp, "cannot hand the batch to the sender thread"},
+                   [&] { exp->exporter.flush(); });
 }
 
 extern "C" int trace_exporter_notify_fd(const trace_exporter_t *exp) {
-    return exp->exporter.notify_fd();
+    return trace::guarded(trace::NoReport{}, -1, [&] { return exp->exporter.notify_fd(); });
 }
 
+// Not reported: the log is what failed.
 extern "C" void trace_exporter_drain_log(trace_exporter_t *exp) {
-    try {
-        exp->exporter.drain_log();
-    } catch (const std::exception &) {
-    }
+    trace::guarded(trace::NoReport{}, [&] { exp->exporter.drain_log(); });
 }
 
 extern "C" void trace_exporter_stop(trace_exporter_t *exp, uint32_t drain_ms) {
-    try {
+    trace::guarded(ToExporterLog{exp, "cannot stop the exporter"}, [&] {
         if (exp->exporter.stop(trace::Millis(drain_ms))) {
             delete exp;
         }
         // else: the sender thread still runs and uses the exporter; it is left
         // to the process's exit.
-    } catch (const std::exception &) {
-    }
+    });
 }

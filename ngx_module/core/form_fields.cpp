@@ -1,5 +1,6 @@
 #include "form_fields.hpp"
 
+#include "guard.hpp"
 #include "percent.hpp"
 #include "trace_core.h"
 
@@ -91,7 +92,7 @@ std::optional<AuditHeader> parse_audit_header(std::string_view value) {
 extern "C" int trace_audit_header_parse(const unsigned char *value, size_t len,
                                         const char **action, unsigned char *user_buf,
                                         size_t *user_len) {
-    try {
+    return trace::guarded(trace::NoReport{}, -1, [&] {
         auto h = trace::parse_audit_header(
             std::string_view(reinterpret_cast<const char *>(value), len));
         if (!h) {
@@ -101,15 +102,13 @@ extern "C" int trace_audit_header_parse(const unsigned char *value, size_t len,
         std::memcpy(user_buf, h->user.data(), h->user.size());  // decoding never grows
         *user_len = h->user.size();
         return 0;
-    } catch (const std::exception &) {
-        return -1;
-    }
+    });
 }
 
 extern "C" int trace_form_field(const unsigned char *body, size_t body_len,
                                 const unsigned char *name, size_t name_len, unsigned char *out,
                                 size_t *out_len) {
-    try {
+    return trace::guarded(trace::NoReport{}, 0, [&] {
         auto v = trace::form_field(std::string_view(reinterpret_cast<const char *>(body), body_len),
                                    std::string_view(reinterpret_cast<const char *>(name), name_len));
         if (!v) {
@@ -118,7 +117,5 @@ extern "C" int trace_form_field(const unsigned char *body, size_t body_len,
         std::memcpy(out, v->data(), v->size());
         *out_len = v->size();
         return 1;
-    } catch (const std::exception &) {
-        return 0;
-    }
+    });
 }

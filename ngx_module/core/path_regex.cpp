@@ -1,6 +1,7 @@
 #include "path_regex.hpp"
 
 #include "errbuf.hpp"
+#include "guard.hpp"
 #include "trace_core.h"
 
 namespace trace {
@@ -60,12 +61,9 @@ struct trace_regex_s {
 
 extern "C" trace_regex_t *trace_regex_compile(const unsigned char *pattern, size_t len, char *err,
                                               size_t errlen) {
-    try {
+    return trace::guarded(trace::ToErrBuf{err, errlen}, nullptr, [&] {
         return new trace_regex_s(std::string_view(reinterpret_cast<const char *>(pattern), len));
-    } catch (const std::exception &e) {
-        trace::write_error(err, errlen, e.what());
-        return nullptr;
-    }
+    });
 }
 
 extern "C" int trace_regex_match(const trace_regex_t *re, const unsigned char *subject,
@@ -75,8 +73,13 @@ extern "C" int trace_regex_match(const trace_regex_t *re, const unsigned char *s
         subject = &empty;
         len = 0;
     }
-    return re->regex.matches(std::string_view(reinterpret_cast<const char *>(subject), len)) ? 1
-                                                                                            : 0;
+    return trace::guarded(trace::NoReport{}, 0, [&] {
+        return re->regex.matches(std::string_view(reinterpret_cast<const char *>(subject), len))
+                   ? 1
+                   : 0;
+    });
 }
 
-extern "C" void trace_regex_free(trace_regex_t *re) { delete re; }
+extern "C" void trace_regex_free(trace_regex_t *re) {
+    trace::guarded(trace::NoReport{}, [&] { delete re; });
+}

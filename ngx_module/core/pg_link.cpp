@@ -47,6 +47,17 @@ bool is_data_error(std::string_view sqlstate) {
     return cls == "22" || cls == "23" || cls == "54";
 }
 
+std::string standard_literal(std::string_view value) {
+    std::string out = "'";
+    for (char c : value) {
+        out += c;
+        if (c == '\'') {
+            out += '\'';
+        }
+    }
+    return out + "'";
+}
+
 PgLink::PgLink(std::string conninfo, const std::atomic<TimeCount> &hard_deadline, int wake_fd)
     : conninfo_(std::move(conninfo)), hard_deadline_(hard_deadline), wake_fd_(wake_fd) {}
 
@@ -274,16 +285,7 @@ TxResult PgLink::run(const std::string &sql, std::string_view copy_data, Millis 
 std::string PgLink::literal(std::string_view value) const {
     char *quoted = conn_ ? PQescapeLiteral(conn_, value.data(), value.size()) : nullptr;
     if (quoted == nullptr) {
-        // Without a connection (never the case when it is used): the standard
-        // conforming form, which every supported server speaks.
-        std::string out = "'";
-        for (char c : value) {
-            out += c;
-            if (c == '\'') {
-                out += '\'';
-            }
-        }
-        return out + "'";
+        return standard_literal(value);  // without a connection: never the case when used
     }
     std::string out(quoted);
     PQfreemem(quoted);

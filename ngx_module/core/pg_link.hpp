@@ -6,6 +6,7 @@
 #define TRACE_CORE_PG_LINK_HPP
 
 #include "deadline.hpp"
+#include "link.hpp"
 
 #include <libpq-fe.h>
 
@@ -16,47 +17,22 @@
 
 namespace trace {
 
-// What became of a transaction.
-enum class TxOutcome {
-    committed,
-    duplicate,    // its batch id was already committed: nothing to do
-    data_error,   // the server refused the rows themselves
-    failed,       // connection lost, timeout, or the server cannot take it now
-};
-
-struct TxResult {
-    TxOutcome outcome = TxOutcome::failed;
-    std::string error;            // one line, for logs and trace.rejected
-};
-
-class PgLink {
+class PgLink : public Link {
 public:
     // `hard_deadline` can only shorten waits (the drain bound at shutdown);
     // `wake_fd` interrupts a wait so that a new hard deadline is seen at once.
     PgLink(std::string conninfo, const std::atomic<TimeCount> &hard_deadline, int wake_fd);
-    ~PgLink();
+    ~PgLink() override;
     PgLink(const PgLink &) = delete;
     PgLink &operator=(const PgLink &) = delete;
 
-    bool connected() const { return conn_ != nullptr; }
-    const std::string &error() const { return error_; }
-
-    // Connects within `timeout`; false (and error()) when that fails.
-    bool connect(Millis timeout);
-    void close();
-
-    // Runs `sql`, one simple query that may hold statements and at most one
-    // COPY ... FROM STDIN, which is fed `copy_data`. All of it runs as one
-    // implicit transaction.
-    TxResult run(const std::string &sql, std::string_view copy_data, Millis timeout);
-
-    // An SQL literal for `value`, quoted for this connection.
-    std::string literal(std::string_view value) const;
-
-    // Called at least every tick_interval while a step waits on the server,
-    // so that the sender can move queued batches to disk meanwhile.
-    void set_tick(std::function<void()> tick) { tick_ = std::move(tick); }
-    static constexpr Millis tick_interval{100};
+    bool connected() const override { return conn_ != nullptr; }
+    const std::string &error() const override { return error_; }
+    bool connect(Millis timeout) override;
+    void close() override;
+    TxResult run(const std::string &sql, std::string_view copy_data, Millis timeout) override;
+    std::string literal(std::string_view value) const override;
+    void set_tick(std::function<void()> tick) override { tick_ = std::move(tick); }
 
 private:
     enum class Wait { ready, timeout, failed };
@@ -78,6 +54,10 @@ private:
 // violations, program limits such as an index entry too large), rather than the
 // connection or the server's state.
 bool is_data_error(std::string_view sqlstate);
+
+// An SQL literal in the standard conforming form ('' for '), which every
+// supported server speaks, for when there is no connection to quote it.
+std::string standard_literal(std::string_view value);
 
 }  // namespace trace
 

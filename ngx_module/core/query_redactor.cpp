@@ -1,6 +1,7 @@
 #include "query_redactor.hpp"
 
 #include "errbuf.hpp"
+#include "guard.hpp"
 #include "percent.hpp"
 #include "trace_core.h"
 
@@ -113,7 +114,7 @@ struct trace_redactor_s : trace::QueryRedactor {
 
 extern "C" trace_redactor_t *trace_redactor_create(const trace_str_t *names, size_t n, char *err,
                                                    size_t errlen) {
-    try {
+    return trace::guarded(trace::ToErrBuf{err, errlen}, nullptr, [&]() -> trace_redactor_t * {
         if (names == nullptr) {
             return new trace_redactor_s(trace::default_redacted_names());
         }
@@ -122,12 +123,11 @@ extern "C" trace_redactor_t *trace_redactor_create(const trace_str_t *names, siz
             patterns.emplace_back(reinterpret_cast<const char *>(names[i].data), names[i].len);
         }
         return new trace_redactor_s(std::move(patterns));
-    } catch (const std::exception &e) {
-        trace::write_error(err, errlen, e.what());
-        return nullptr;
-    }
+    });
 }
 
-extern "C" void trace_redactor_free(trace_redactor_t *redactor) { delete redactor; }
+extern "C" void trace_redactor_free(trace_redactor_t *redactor) {
+    trace::guarded(trace::NoReport{}, [&] { delete redactor; });
+}
 
 const trace::QueryRedactor *trace::as_redactor(const trace_redactor_t *r) { return r; }

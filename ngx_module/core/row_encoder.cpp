@@ -71,8 +71,11 @@ void RowEncoder::append_session(std::string &out, const trace_str_t &token,
         return;
     }
     char computed[TRACE_SESSION_HASH_LEN];
-    trace_session_hash(reinterpret_cast<const unsigned char *>(session_key_.data()),
-                       session_key_.size(), token.data, token.len, computed);
+    if (trace_session_hash(reinterpret_cast<const unsigned char *>(session_key_.data()),
+                           session_key_.size(), token.data, token.len, computed) != 0) {
+        append_copy_null(out);
+        return;
+    }
     out.append(computed, sizeof(computed));
 }
 

@@ -4,7 +4,7 @@
 
 namespace trace {
 
-Sender::Sender(PgLink &link, Millis timeout, trace_stats_t &stats, Notice notice)
+Sender::Sender(Link &link, Millis timeout, trace_stats_t &stats, Notice notice)
     : link_(link), timeout_(timeout), stats_(stats), notice_(std::move(notice)) {}
 
 std::string Sender::ledger_insert(const Batch &b) const {

@@ -7,7 +7,7 @@
 #define TRACE_CORE_SENDER_HPP
 
 #include "batch.hpp"
-#include "pg_link.hpp"
+#include "link.hpp"
 #include "trace_core.h"
 
 #include <functional>
@@ -24,7 +24,7 @@ class Sender {
 public:
     using Notice = std::function<void(int level, const std::string &)>;
 
-    Sender(PgLink &link, Millis timeout, trace_stats_t &stats, Notice notice);
+    Sender(Link &link, Millis timeout, trace_stats_t &stats, Notice notice);
 
     Delivery deliver(const Batch &batch);
 
@@ -32,7 +32,7 @@ private:
     Delivery reject(const Batch &row, const std::string &reason);
     std::string ledger_insert(const Batch &b) const;
 
-    PgLink &link_;
+    Link &link_;
     Millis timeout_;
     trace_stats_t &stats_;
     Notice notice_;
