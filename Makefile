@@ -48,7 +48,7 @@ CORE_SRCS := $(sort $(wildcard ngx_module/core/*.cpp))
 CORE_OBJS := $(CORE_SRCS:ngx_module/core/%.cpp=$(BUILD)/core/%.o)
 CORE_LIB := $(BUILD)/libtrace_core.a
 
-CLI_SRCS := $(filter-out cli/main.cpp,$(sort $(wildcard cli/*.cpp)))
+CLI_SRCS := $(filter-out cli/main.cpp,$(sort $(shell find cli -name '*.cpp')))
 CLI_OBJS := $(CLI_SRCS:cli/%.cpp=$(BUILD)/cli/%.o) $(BUILD)/cli/migrations_data.o
 CLI_LIB := $(BUILD)/libtrace_cli.a
 CLI_LIBS := -ltomlplusplus -lesmtp -lpq -lssl -lcrypto

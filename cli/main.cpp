@@ -1,17 +1,17 @@
 // trace-ctl: the command line of nginx-trace. This file only wires CLI11 to the
 // commands; each command lives in its own cmd_*.cpp and returns an exit code.
 
-#include "cmd_audit.hpp"
-#include "cmd_check_resources.hpp"
-#include "cmd_migrate.hpp"
-#include "cmd_prune.hpp"
-#include "cmd_requests.hpp"
-#include "cmd_status.hpp"
-#include "config.hpp"
-#include "context.hpp"
-#include "migrations.hpp"
-#include "nagios.hpp"
-#include "pg.hpp"
+#include "alerts/check_resources.hpp"
+#include "alerts/nagios.hpp"
+#include "app/config.hpp"
+#include "app/context.hpp"
+#include "app/pg.hpp"
+#include "records/audit.hpp"
+#include "records/requests.hpp"
+#include "schema/migrate.hpp"
+#include "schema/migrations.hpp"
+#include "schema/prune.hpp"
+#include "status/status.hpp"
 #include "trace_version.h"
 
 #include <CLI/CLI.hpp>

@@ -1,5 +1,5 @@
-#include "http_get.hpp"
-#include "usage_error.hpp"
+#include "status/http_get.hpp"
+#include "app/usage_error.hpp"
 
 #include <gtest/gtest.h>
 

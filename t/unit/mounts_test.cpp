@@ -1,4 +1,4 @@
-#include "mounts.hpp"
+#include "alerts/mounts.hpp"
 
 #include <gtest/gtest.h>
 

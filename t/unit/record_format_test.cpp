@@ -1,4 +1,4 @@
-#include "record_format.hpp"
+#include "records/record_format.hpp"
 
 #include <gtest/gtest.h>
 
