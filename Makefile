@@ -48,7 +48,12 @@ CORE_SRCS := $(sort $(wildcard ngx_module/core/*.cpp))
 CORE_OBJS := $(CORE_SRCS:ngx_module/core/%.cpp=$(BUILD)/core/%.o)
 CORE_LIB := $(BUILD)/libtrace_core.a
 
-CLI_SRCS := $(filter-out cli/main.cpp,$(sort $(shell find cli -name '*.cpp')))
+# The command line itself (main.cpp and each command's *_command.cpp, the only
+# files that include CLI11) goes into trace-ctl alone; the rest of cli/ is an
+# archive that the unit tests and fuzz targets link too.
+CLI_MAIN_SRCS := cli/main.cpp $(sort $(shell find cli -name '*_command.cpp'))
+CLI_MAIN_OBJS := $(CLI_MAIN_SRCS:cli/%.cpp=$(BUILD)/cli/%.o)
+CLI_SRCS := $(filter-out $(CLI_MAIN_SRCS),$(sort $(shell find cli -name '*.cpp')))
 CLI_OBJS := $(CLI_SRCS:cli/%.cpp=$(BUILD)/cli/%.o) $(BUILD)/cli/migrations_data.o
 CLI_LIB := $(BUILD)/libtrace_cli.a
 CLI_LIBS := -ltomlplusplus -lesmtp -lpq -lssl -lcrypto
@@ -151,7 +156,7 @@ $(CLI_LIB): $(CLI_OBJS)
 	$(say) AR $@
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(TRACE_CTL): $(BUILD)/cli/main.o $(CLI_LIB) $(CORE_LIB)
+$(TRACE_CTL): $(CLI_MAIN_OBJS) $(CLI_LIB) $(CORE_LIB)
 	$(say) LINK $@
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(CLI_LIBS) $(CORE_LIBS) -Wl,-z,relro -Wl,-z,now
 
@@ -302,5 +307,5 @@ deb:
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)
 
--include $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(BUILD)/cli/main.d $(UNIT_OBJS:.o=.d)
+-include $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(CLI_MAIN_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
 -include $(FUZZ_CORE_OBJS:.o=.d) $(FUZZ_CLI_OBJS:.o=.d) $(FUZZ_BINS:=.d)

@@ -8,8 +8,8 @@
 namespace trace_ctl {
 
 // Derived from ConfigError because both mean "what you asked for is wrong, not
-// the system": main's run_command already turns ConfigError into exit status 2,
-// so the commands need no catch of their own.
+// the system": run_command (app/command_runner.hpp) turns ConfigError into exit
+// status 2, so the commands need no catch of their own.
 class UsageError : public ConfigError {
 public:
     using ConfigError::ConfigError;
