@@ -81,6 +81,10 @@ bool read_zone(std::string_view text, size_t &pos, long &offset) {
 
 }  // namespace
 
+std::string epoch_micros_sql(const std::string &expression) {
+    return "(extract(epoch FROM " + expression + ") * 1000000)::bigint";
+}
+
 std::string format_local_time(EpochMicros t) {
     std::time_t seconds = 0;
     int micros = 0;

@@ -15,6 +15,9 @@ namespace trace_ctl {
 
 using EpochMicros = std::int64_t;
 
+// The SQL that selects a timestamptz expression as EpochMicros.
+std::string epoch_micros_sql(const std::string &expression);
+
 // "2024-05-01 14:03:07" in the local time zone (TZ, else /etc/localtime).
 std::string format_local_time(EpochMicros t);
 

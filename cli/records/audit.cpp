@@ -4,6 +4,8 @@
 
 #include "app/usage_error.hpp"
 #include "records/audit_summary.hpp"
+#include "records/columns.hpp"
+#include "records/listing.hpp"
 
 namespace trace_ctl {
 
@@ -38,10 +40,10 @@ RecordFilter audit_filter(const AuditOptions &opts, const Config &config) {
 int run_audit(const Context &ctx, const AuditOptions &opts) {
     RecordFilter filter = audit_filter(opts, ctx.config);
     if (opts.summary) {
-        return list_records(ctx, audit_summary_records(), opts.list, std::move(filter),
+        return list_records(ctx, audit_summary_columns(), opts.list, std::move(filter),
                             audit_summary_query);
     }
-    const RecordSet &set = audit_records();
+    const ColumnSet &set = audit_columns();
     return list_records(
         ctx, set, opts.list, std::move(filter),
         [&set](const WhereClause &where, const std::string &limit, const std::string &offset) {

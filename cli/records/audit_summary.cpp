@@ -1,6 +1,6 @@
 #include "records/audit_summary.hpp"
 
-#include "records/record_format.hpp"
+#include "app/time_text.hpp"
 
 namespace trace_ctl {
 

@@ -2,7 +2,7 @@
 #define TRACE_CTL_RECORDS_REQUESTS_HPP
 
 #include "app/context.hpp"
-#include "records/record_listing.hpp"
+#include "records/list_options.hpp"
 
 namespace trace_ctl {
 

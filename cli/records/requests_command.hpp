@@ -5,7 +5,7 @@
 #define TRACE_CTL_RECORDS_REQUESTS_COMMAND_HPP
 
 #include "app/context.hpp"
-#include "records/record_listing.hpp"
+#include "records/list_options.hpp"
 
 #include <string>
 

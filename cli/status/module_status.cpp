@@ -1,8 +1,8 @@
 #include "status/module_status.hpp"
 
+#include "app/output_format.hpp"
 #include "app/table_output.hpp"
 #include "app/time_text.hpp"
-#include "records/record_format.hpp"
 
 namespace trace_ctl {
 

@@ -3,10 +3,10 @@
 
 #include "status/status.hpp"
 
+#include "app/output_format.hpp"
 #include "app/pg.hpp"
+#include "app/time_text.hpp"
 #include "app/usage_error.hpp"
-#include "records/record_format.hpp"
-#include "records/record_writer.hpp"
 #include "schema/migrations.hpp"
 #include "schema/schema_state.hpp"
 #include "status/http_get.hpp"

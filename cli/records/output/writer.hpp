@@ -1,22 +1,19 @@
-// Writes records in the format asked for: an aligned text table for people,
-// a JSON array (or JSON lines when following) or CSV for programs.
+// Prints the records of a listing, as they come, in the format asked for: an
+// aligned text table for people (text.hpp), a JSON array or JSON lines
+// (json.hpp) or CSV (csv.hpp) for programs.
 
-#ifndef TRACE_CTL_RECORDS_RECORD_WRITER_HPP
-#define TRACE_CTL_RECORDS_RECORD_WRITER_HPP
+#ifndef TRACE_CTL_RECORDS_OUTPUT_WRITER_HPP
+#define TRACE_CTL_RECORDS_OUTPUT_WRITER_HPP
 
-#include "records/record_sets.hpp"
+#include "app/output_format.hpp"
+#include "records/columns.hpp"
 
+#include <cstddef>
 #include <iosfwd>
 #include <memory>
-#include <string>
 #include <vector>
 
 namespace trace_ctl {
-
-enum class OutputFormat { text, json, csv };
-
-// "text", "json" or "csv"; throws UsageError for anything else.
-OutputFormat parse_output_format(const std::string &name);
 
 class RecordWriter {
 public:
@@ -31,7 +28,7 @@ public:
 // `streaming`: more rows follow begin() (--follow): JSON becomes one object per
 // line instead of an array, and text columns leave room for values to come.
 // `width` is the text line width (0: no limit).
-std::unique_ptr<RecordWriter> make_record_writer(OutputFormat format, const RecordSet &set,
+std::unique_ptr<RecordWriter> make_record_writer(OutputFormat format, const ColumnSet &set,
                                                  std::ostream &out, bool streaming,
                                                  std::size_t width);
 

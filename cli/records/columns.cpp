@@ -1,7 +1,9 @@
-#include "records/record_sets.hpp"
+#include "records/columns.hpp"
 
 #include "app/time_text.hpp"
 
+#include <cerrno>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace trace_ctl {
@@ -26,13 +28,13 @@ std::string or_dash(const std::optional<std::string> &v) {
 }
 
 // Cell makers: each looks its column up once, when the set is built.
-std::function<std::string(const RecordRow &)> value_of(const RecordSet &set,
+std::function<std::string(const RecordRow &)> value_of(const ColumnSet &set,
                                                        const std::string &name) {
     size_t i = set.index_of(name);
     return [i](const RecordRow &r) { return or_dash(r[i]); };
 }
 
-std::function<std::string(const RecordRow &)> local_time_of(const RecordSet &set,
+std::function<std::string(const RecordRow &)> local_time_of(const ColumnSet &set,
                                                             const std::string &name) {
     size_t i = set.index_of(name);
     return [i](const RecordRow &r) {
@@ -40,34 +42,34 @@ std::function<std::string(const RecordRow &)> local_time_of(const RecordSet &set
     };
 }
 
-std::function<std::string(const RecordRow &)> session_of(const RecordSet &set) {
+std::function<std::string(const RecordRow &)> session_of(const ColumnSet &set) {
     size_t i = set.index_of("session");
     return [i](const RecordRow &r) { return r[i] ? r[i]->substr(0, session_shown) : "-"; };
 }
 
-TextField time_field(const RecordSet &set, const std::string &header, const std::string &name) {
+TextField time_field(const ColumnSet &set, const std::string &header, const std::string &name) {
     return {{header, false, 19, 19, 0, 0}, local_time_of(set, name)};
 }
 
-TextField host_field(const RecordSet &set) {
+TextField host_field(const ColumnSet &set) {
     return {{"HOST", false, 4, 20, 3, 6}, value_of(set, "host"), true};
 }
 
-TextField user_field(const RecordSet &set) {
+TextField user_field(const ColumnSet &set) {
     return {{"USER", false, 4, 20, 2, 10}, value_of(set, "user_name")};
 }
 
-TextField client_field(const RecordSet &set) {
+TextField client_field(const ColumnSet &set) {
     return {{"CLIENT", false, 15, 39, 2, 15}, value_of(set, "client_addr")};
 }
 
-TextField session_field(const RecordSet &set) {
+TextField session_field(const ColumnSet &set) {
     return {{"SESSION", false, session_prefix_min, session_shown, 2, session_shown, true},
             session_of(set)};
 }
 
-RecordSet make_requests() {
-    RecordSet set;
+ColumnSet make_requests() {
+    ColumnSet set;
     set.table = "trace.requests";
     set.command = "requests";
     set.noun = "requests";
@@ -110,8 +112,8 @@ RecordSet make_requests() {
     return set;
 }
 
-RecordSet make_audit() {
-    RecordSet set;
+ColumnSet make_audit() {
+    ColumnSet set;
     set.table = "trace.audit";
     set.command = "audit";
     set.noun = "audit events";
@@ -141,8 +143,8 @@ RecordSet make_audit() {
     return set;
 }
 
-RecordSet make_audit_summary() {
-    RecordSet set;
+ColumnSet make_audit_summary() {
+    ColumnSet set;
     set.table = "trace.audit";
     set.command = "audit";
     set.noun = "users";
@@ -171,7 +173,17 @@ RecordSet make_audit_summary() {
 
 }  // namespace
 
-std::string RecordSet::select_list() const {
+std::optional<long long> integer_value(const std::string &raw) {
+    char *end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(raw.c_str(), &end, 10);
+    if (raw.empty() || *end != '\0' || errno == ERANGE) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::string ColumnSet::select_list() const {
     std::string out;
     for (const RecordColumn &c : columns) {
         out += (out.empty() ? "" : ", ") + c.select_sql;
@@ -179,7 +191,7 @@ std::string RecordSet::select_list() const {
     return out;
 }
 
-size_t RecordSet::index_of(const std::string &name) const {
+size_t ColumnSet::index_of(const std::string &name) const {
     for (size_t i = 0; i < columns.size(); ++i) {
         if (columns[i].name == name) {
             return i;
@@ -188,18 +200,18 @@ size_t RecordSet::index_of(const std::string &name) const {
     throw std::logic_error("no column " + name + " in " + table);
 }
 
-const RecordSet &requests_records() {
-    static const RecordSet set = make_requests();
+const ColumnSet &requests_columns() {
+    static const ColumnSet set = make_requests();
     return set;
 }
 
-const RecordSet &audit_records() {
-    static const RecordSet set = make_audit();
+const ColumnSet &audit_columns() {
+    static const ColumnSet set = make_audit();
     return set;
 }
 
-const RecordSet &audit_summary_records() {
-    static const RecordSet set = make_audit_summary();
+const ColumnSet &audit_summary_columns() {
+    static const ColumnSet set = make_audit_summary();
     return set;
 }
 
