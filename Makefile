@@ -56,7 +56,7 @@ CLI_MAIN_OBJS := $(CLI_MAIN_SRCS:cli/%.cpp=$(BUILD)/cli/%.o)
 CLI_SRCS := $(filter-out $(CLI_MAIN_SRCS),$(sort $(shell find cli -name '*.cpp')))
 CLI_OBJS := $(CLI_SRCS:cli/%.cpp=$(BUILD)/cli/%.o) $(BUILD)/cli/migrations_data.o
 CLI_LIB := $(BUILD)/libtrace_cli.a
-CLI_LIBS := -ltomlplusplus -lesmtp -lpq -lssl -lcrypto
+CLI_LIBS := -ltomlplusplus -lesmtp -lcurl -lpq -lssl -lcrypto
 SQL_FILES := $(sort $(wildcard sql/*.sql))
 
 SHIM_SRCS := $(wildcard ngx_module/*.c ngx_module/*.h) config

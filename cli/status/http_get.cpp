@@ -2,13 +2,8 @@
 
 #include "app/usage_error.hpp"
 
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <curl/curl.h>
 
-#include <cerrno>
 #include <cstring>
 #include <memory>
 
@@ -16,84 +11,8 @@ namespace trace_ctl {
 
 namespace {
 
+// Status line and headers included, as the server sent them.
 constexpr size_t max_response_bytes = 1 << 20;
-
-using Clock = std::chrono::steady_clock;
-
-// A socket that closes itself.
-class Socket {
-public:
-    explicit Socket(int fd) : fd_(fd) {}
-    ~Socket() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    Socket(const Socket &) = delete;
-    Socket &operator=(const Socket &) = delete;
-    int fd() const { return fd_; }
-
-private:
-    int fd_;
-};
-
-int remaining_ms(Clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    return left.count() > 0 ? static_cast<int>(left.count()) : 0;
-}
-
-// Waits until the socket is ready for `events`; throws when the deadline passes.
-void wait_for(int fd, short events, Clock::time_point deadline, const std::string &what) {
-    for (;;) {
-        struct pollfd p {
-            fd, events, 0
-        };
-        int n = ::poll(&p, 1, remaining_ms(deadline));
-        if (n > 0) {
-            return;
-        }
-        if (n == 0) {
-            throw HttpError("timed out " + what);
-        }
-        if (errno != EINTR) {
-            throw HttpError(what + ": " + std::strerror(errno));
-        }
-    }
-}
-
-std::unique_ptr<Socket> connect_to(const HttpUrl &url, Clock::time_point deadline) {
-    struct addrinfo hints {};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    struct addrinfo *found = nullptr;
-    int rc = ::getaddrinfo(url.host.c_str(), url.port.c_str(), &hints, &found);
-    if (rc != 0) {
-        throw HttpError("cannot resolve " + url.host + ": " + ::gai_strerror(rc));
-    }
-    std::unique_ptr<struct addrinfo, decltype(&::freeaddrinfo)> list(found, ::freeaddrinfo);
-    std::string last_error = "no address";
-    for (struct addrinfo *ai = found; ai != nullptr; ai = ai->ai_next) {
-        auto sock = std::make_unique<Socket>(::socket(
-            ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
-        if (sock->fd() < 0) {
-            last_error = std::strerror(errno);
-            continue;
-        }
-        if (::connect(sock->fd(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-            last_error = std::strerror(errno);
-            continue;
-        }
-        wait_for(sock->fd(), POLLOUT, deadline, "connecting");
-        int err = 0;
-        socklen_t len = sizeof(err);
-        ::getsockopt(sock->fd(), SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err == 0) {
-            return sock;
-        }
-        last_error = std::strerror(err);
-    }
-    throw HttpError("cannot connect to " + url.host + ":" + url.port + ": " + last_error);
-}
 
 bool request_line_safe(std::string_view s) {
     for (unsigned char c : s) {
@@ -102,6 +21,67 @@ bool request_line_safe(std::string_view s) {
         }
     }
     return true;
+}
+
+// What the server sent, counted against max_response_bytes.
+struct Received {
+    std::string body;
+    size_t bytes = 0;
+    bool too_large = false;
+    bool headers_ended = false;  // the empty line came: the answer is complete HTTP
+
+    // libcurl's callbacks: returning less than `n` ends the transfer.
+    size_t count(size_t n) {
+        bytes += n;
+        too_large = bytes > max_response_bytes;
+        return too_large ? 0 : n;
+    }
+    static size_t header(char *line, size_t size, size_t n, void *self) {
+        auto *r = static_cast<Received *>(self);
+        std::string_view text(line, size * n);
+        r->headers_ended = text == "\r\n" || text == "\n";
+        return r->count(size * n);
+    }
+    static size_t body_part(char *data, size_t size, size_t n, void *self) {
+        auto *r = static_cast<Received *>(self);
+        size_t taken = r->count(size * n);
+        r->body.append(data, taken);
+        return taken;
+    }
+};
+
+using Easy = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
+using HeaderList = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
+
+// The one line that says what went wrong, in the words trace-ctl used before it
+// left HTTP to libcurl.
+std::string failure(CURL *curl, CURLcode rc, const HttpUrl &url, const char *detail) {
+    long os_errno = 0;
+    curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+    std::string why = os_errno != 0 ? std::strerror(static_cast<int>(os_errno))
+                      : detail[0] != '\0' ? detail
+                                          : curl_easy_strerror(rc);
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT: {
+        curl_off_t connected = 0;
+        curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME_T, &connected);
+        return connected > 0 ? "timed out waiting for the answer" : "timed out connecting";
+    }
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return "cannot resolve " + url.host;
+    case CURLE_COULDNT_CONNECT:
+        return "cannot connect to " + url.host + ":" + url.port + ": " + why;
+    case CURLE_SEND_ERROR:
+        return "sending the request: " + why;
+    case CURLE_RECV_ERROR:
+        return "reading the answer: " + why;
+    case CURLE_GOT_NOTHING:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:  // no status line: HTTP/0.9, which is refused
+        return "the answer is not HTTP";
+    default:
+        return why;
+    }
 }
 
 }  // namespace
@@ -157,70 +137,54 @@ HttpUrl parse_http_url(std::string_view url) {
     return out;
 }
 
-std::optional<HttpResponse> parse_http_response(std::string_view raw) {
-    if (raw.substr(0, 7) != "HTTP/1." || raw.size() < 12 || raw[8] != ' ') {
-        return std::nullopt;
-    }
-    std::string_view code = raw.substr(9, 3);
-    if (code.find_first_not_of("0123456789") != std::string_view::npos) {
-        return std::nullopt;
-    }
-    size_t end = raw.find("\r\n\r\n");
-    size_t skip = 4;
-    if (end == std::string_view::npos) {
-        end = raw.find("\n\n");
-        skip = 2;
-    }
-    if (end == std::string_view::npos) {
-        return std::nullopt;
-    }
-    HttpResponse r;
-    r.status = std::stoi(std::string(code));
-    r.body = std::string(raw.substr(end + skip));
-    return r;
-}
-
 HttpResponse http_get(const HttpUrl &url, std::chrono::milliseconds timeout) {
-    Clock::time_point deadline = Clock::now() + timeout;
-    std::unique_ptr<Socket> sock = connect_to(url, deadline);
+    Easy curl(curl_easy_init(), curl_easy_cleanup);
+    if (!curl) {
+        throw HttpError("cannot start libcurl");
+    }
     bool v6 = url.host.find(':') != std::string::npos;
-    std::string request = "GET " + url.path + " HTTP/1.0\r\nHost: " + (v6 ? "[" : "") + url.host +
-                          (v6 ? "]" : "") + ":" + url.port +
-                          "\r\nUser-Agent: trace-ctl\r\nAccept: application/json\r\n"
-                          "Connection: close\r\n\r\n";
-    size_t sent = 0;
-    while (sent < request.size()) {
-        wait_for(sock->fd(), POLLOUT, deadline, "sending the request");
-        ssize_t n = ::send(sock->fd(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-        if (n < 0 && errno != EAGAIN && errno != EINTR) {
-            throw HttpError(std::string("sending the request: ") + std::strerror(errno));
-        }
-        sent += n > 0 ? static_cast<size_t>(n) : 0;
+    std::string origin = "http://" + (v6 ? "[" + url.host + "]" : url.host) + ":" + url.port;
+    HeaderList headers(curl_slist_append(nullptr, "Accept: application/json"),
+                       curl_slist_free_all);
+    if (!headers || !curl_slist_append(headers.get(), "Connection: close")) {
+        throw HttpError("cannot start libcurl");
     }
-    std::string raw;
-    char buf[8192];
-    for (;;) {
-        wait_for(sock->fd(), POLLIN, deadline, "waiting for the answer");
-        ssize_t n = ::recv(sock->fd(), buf, sizeof(buf), 0);
-        if (n == 0) {
-            break;
-        }
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR) {
-                continue;
-            }
-            throw HttpError(std::string("reading the answer: ") + std::strerror(errno));
-        }
-        raw.append(buf, static_cast<size_t>(n));
-        if (raw.size() > max_response_bytes) {
-            throw HttpError("the answer is larger than 1 MiB");
-        }
+    Received received;
+    char detail[CURL_ERROR_SIZE] = "";
+    CURL *c = curl.get();
+    curl_easy_setopt(c, CURLOPT_URL, (origin + "/").c_str());
+    curl_easy_setopt(c, CURLOPT_REQUEST_TARGET, url.path.c_str());  // as given, query included
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect is an answer that is not 200
+    curl_easy_setopt(c, CURLOPT_PROXY, "");  // the status location is asked directly
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_0));
+    curl_easy_setopt(c, CURLOPT_IGNORE_CONTENT_LENGTH, 1L);  // read until the server closes
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "trace-ctl");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));  // everything
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Received::header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &received);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Received::body_part);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &received);
+    CURLcode rc = curl_easy_perform(c);
+    if (received.too_large) {
+        throw HttpError("the answer is larger than 1 MiB");
     }
-    std::optional<HttpResponse> response = parse_http_response(raw);
-    if (!response) {
+    if (rc != CURLE_OK) {
+        throw HttpError(failure(c, rc, url, detail));
+    }
+    if (!received.headers_ended) {
         throw HttpError("the answer is not HTTP");
     }
-    return *response;
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    HttpResponse response;
+    response.status = static_cast<int>(status);
+    response.body = std::move(received.body);
+    return response;
 }
 
 }  // namespace trace_ctl

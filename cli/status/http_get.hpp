@@ -1,11 +1,10 @@
-// Just enough HTTP to read the module's status location: an HTTP/1.0 GET over
-// a plain socket, with a deadline. http:// only; no redirects, no TLS.
+// Just enough HTTP to read the module's status location: an HTTP/1.0 GET with
+// libcurl, with a deadline. http:// only; no redirects, no TLS, no proxy.
 
 #ifndef TRACE_CTL_STATUS_HTTP_GET_HPP
 #define TRACE_CTL_STATUS_HTTP_GET_HPP
 
 #include <chrono>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -27,17 +26,14 @@ struct HttpResponse {
     std::string body;
 };
 
-// Splits a complete HTTP/1.x response into its status code and body; nullopt
-// when it does not start with a status line or has no end of headers.
-std::optional<HttpResponse> parse_http_response(std::string_view raw);
-
 class HttpError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
 
-// Connects, sends the request, reads until the server closes (at most 1 MiB),
-// all within `timeout`. Throws HttpError with one line saying what failed.
+// Resolves, connects, sends the request and reads until the server closes (at
+// most 1 MiB, headers included), all within `timeout`. Throws HttpError with
+// one line saying what failed.
 HttpResponse http_get(const HttpUrl &url, std::chrono::milliseconds timeout);
 
 }  // namespace trace_ctl
