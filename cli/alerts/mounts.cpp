@@ -1,34 +1,21 @@
 #include "alerts/mounts.hpp"
 
+#include "app/files.hpp"
+
+#include <mntent.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iterator>
 #include <map>
-#include <sstream>
+#include <memory>
+#include <string_view>
 
 namespace trace_ctl {
 
 namespace {
-
-// The kernel writes space, tab, newline and backslash in mount points as \ooo.
-std::string unescape_octal(std::string_view field) {
-    std::string out;
-    out.reserve(field.size());
-    for (size_t i = 0; i < field.size(); ++i) {
-        if (field[i] == '\\' && i + 3 < field.size()) {
-            std::string_view digits = field.substr(i + 1, 3);
-            bool octal = std::all_of(digits.begin(), digits.end(),
-                                     [](char c) { return c >= '0' && c <= '7'; });
-            if (octal) {
-                out += static_cast<char>(((digits[0] - '0') << 6) | ((digits[1] - '0') << 3) |
-                                         (digits[2] - '0'));
-                i += 3;
-                continue;
-            }
-        }
-        out += field[i];
-    }
-    return out;
-}
 
 constexpr std::string_view pseudo_types[] = {
     "autofs",    "binfmt_misc", "bpf",        "cgroup",     "cgroup2",  "configfs",
@@ -45,17 +32,24 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 
 }  // namespace
 
-std::vector<MountEntry> parse_mounts(std::string_view text) {
+std::vector<MountEntry> read_mount_table(const std::string &path) {
+    std::unique_ptr<FILE, decltype(&endmntent)> table(setmntent(path.c_str(), "r"), endmntent);
+    if (!table) {
+        throw FileError("cannot read " + path + ": " + std::strerror(errno), errno);
+    }
     std::vector<MountEntry> out;
-    std::istringstream lines{std::string(text)};
-    std::string line;
-    while (std::getline(lines, line)) {
-        std::istringstream fields(line);
-        std::string device, mount_point, fs_type;
-        if (!(fields >> device >> mount_point >> fs_type)) {
-            continue;
+    struct mntent entry {};
+    // Only the first three fields matter; a longer line loses some options.
+    std::vector<char> line(64 * 1024);
+    // getmntent_r undoes the kernel's octal escapes (\040 for a space), and
+    // leaves the type empty on a line of fewer than three fields.
+    while (getmntent_r(table.get(), &entry, line.data(), static_cast<int>(line.size()))) {
+        if (entry.mnt_type[0] != '\0') {
+            out.push_back({entry.mnt_fsname, entry.mnt_dir, entry.mnt_type});
         }
-        out.push_back({unescape_octal(device), unescape_octal(mount_point), fs_type});
+    }
+    if (std::ferror(table.get())) {
+        throw FileError("cannot read " + path + ": " + std::strerror(errno), errno);
     }
     return out;
 }

@@ -5,7 +5,6 @@
 #define TRACE_CTL_ALERTS_MOUNTS_HPP
 
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace trace_ctl {
@@ -16,9 +15,10 @@ struct MountEntry {
     std::string fs_type;
 };
 
-// Parses the text of /proc/self/mounts (fstab format). Lines with fewer than
-// three fields are skipped.
-std::vector<MountEntry> parse_mounts(std::string_view text);
+// Reads a mount table in fstab format (/proc/self/mounts) with getmntent_r.
+// Lines with fewer than three fields are skipped. Throws FileError naming the
+// file.
+std::vector<MountEntry> read_mount_table(const std::string &path);
 
 // True for filesystems that hold no data of ours or cannot fill up in a way
 // that matters here: kernel interfaces (proc, sysfs, cgroup, ...), memory

@@ -154,8 +154,8 @@ std::vector<Measurement> measure_resources(const Thresholds &thresholds,
         return out;
     }
     try {
-        const std::string mounts = "/proc/self/mounts";
-        for (const std::string &path : filesystems_to_measure(parse_mounts(read_file(mounts).text))) {
+        for (const std::string &path :
+             filesystems_to_measure(read_mount_table("/proc/self/mounts"))) {
             measure_filesystem(path, thresholds, true, out);
         }
     } catch (const FileError &e) {
