@@ -14,7 +14,7 @@
 set -euo pipefail
 
 packages=(
-  nginx nginx-dev libpcre2-dev libpq-dev libesmtp-dev libcli11-dev
+  nginx nginx-dev libpcre2-dev libpq-dev libesmtp-dev libcli11-dev libcurl4-openssl-dev
   postgresql libtomlplusplus-dev nlohmann-json3-dev libgtest-dev libssl-dev zlib1g-dev
   libdbd-pg-perl libnet-server-mail-perl python3-aiosmtpd wrk g++ make pkg-config
   openssl procps

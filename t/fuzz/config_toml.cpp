@@ -6,7 +6,7 @@
 // - what it returns respects the documented ranges, so that no command has to
 //   check them again.
 
-#include "config.hpp"
+#include "app/config.hpp"
 #include "fuzz_support.hpp"
 
 #include <cmath>

@@ -7,9 +7,9 @@
 //   overflow can hide (UndefinedBehaviorSanitizer also watches);
 // - --since/--until (duration or time) never throw anything but UsageError.
 
-#include "filters.hpp"
+#include "records/filters.hpp"
 #include "fuzz_support.hpp"
-#include "usage_error.hpp"
+#include "app/usage_error.hpp"
 
 #include <cctype>
 

@@ -6,9 +6,9 @@
 // - what comes back equals the reference's ranges, sorted, with overlapping
 //   and adjacent ones merged: sorted, disjoint, not touching, within 100..999.
 
-#include "filters.hpp"
+#include "records/filters.hpp"
 #include "fuzz_support.hpp"
-#include "usage_error.hpp"
+#include "app/usage_error.hpp"
 
 #include <algorithm>
 #include <cctype>

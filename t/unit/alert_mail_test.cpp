@@ -1,4 +1,4 @@
-#include "alert_mail.hpp"
+#include "alerts/alert_mail.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "alert_state.hpp"
+#include "alerts/alert_state.hpp"
 
 #include <gtest/gtest.h>
 

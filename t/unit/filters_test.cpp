@@ -1,5 +1,5 @@
-#include "filters.hpp"
-#include "usage_error.hpp"
+#include "records/filters.hpp"
+#include "app/usage_error.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "follow_cursor.hpp"
+#include "records/follow_cursor.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-#include "http_get.hpp"
-#include "usage_error.hpp"
+#include "status/http_get.hpp"
+#include "app/usage_error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -34,21 +34,6 @@ TEST(HttpUrl, RefusesWhatItCannotOrShouldNotSend) {
           "http://x/\r\nHost: evil", "http://x/\xc3\xa9"}) {
         EXPECT_THROW(parse_http_url(bad), UsageError) << bad;
     }
-}
-
-TEST(HttpResponse, StatusAndBody) {
-    auto r =
-        parse_http_response("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\":1}");
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, 200);
-    EXPECT_EQ(r->body, "{\"a\":1}");
-    auto nf = parse_http_response("HTTP/1.0 404 Not Found\r\n\r\n");
-    ASSERT_TRUE(nf);
-    EXPECT_EQ(nf->status, 404);
-    EXPECT_EQ(nf->body, "");
-    EXPECT_FALSE(parse_http_response("SSH-2.0-OpenSSH\r\n"));
-    EXPECT_FALSE(parse_http_response("HTTP/1.1 200 OK\r\nContent-Type: x\r\n"));
-    EXPECT_FALSE(parse_http_response("HTTP/1.1 2x0 OK\r\n\r\n"));
 }
 
 namespace {
@@ -91,7 +76,32 @@ void send_all(int fd, const std::string &s) {
     ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
 }
 
+// What http_get makes of `raw`, sent by a server that then closes.
+HttpResponse answer_to(const std::string &raw) {
+    OneShotServer server([&](int fd, const std::string &) { send_all(fd, raw); });
+    return http_get(server.url(), std::chrono::milliseconds(2000));
+}
+
 }  // namespace
+
+TEST(HttpResponse, StatusAndBody) {
+    HttpResponse r =
+        answer_to("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\":1}");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "{\"a\":1}");
+    HttpResponse nf = answer_to("HTTP/1.0 404 Not Found\r\n\r\n");
+    EXPECT_EQ(nf.status, 404);
+    EXPECT_EQ(nf.body, "");
+    for (const char *raw : {"SSH-2.0-OpenSSH\r\n", "HTTP/1.1 200 OK\r\nContent-Type: x\r\n",
+                            "HTTP/1.1 2x0 OK\r\n\r\n"}) {
+        try {
+            answer_to(raw);
+            ADD_FAILURE() << "taken for HTTP: " << raw;
+        } catch (const HttpError &e) {
+            EXPECT_STREQ(e.what(), "the answer is not HTTP") << raw;
+        }
+    }
+}
 
 TEST(HttpGet, SendsAnHttp10GetAndReadsTheAnswer) {
     std::string seen;
@@ -138,4 +148,28 @@ TEST(HttpGet, SaysWhenNothingListens) {
     } catch (const HttpError &e) {
         EXPECT_NE(std::string(e.what()).find("Connection refused"), std::string::npos) << e.what();
     }
+}
+
+TEST(HttpGet, StopsReadingPastOneMebibyte) {
+    std::string head = "HTTP/1.0 200 OK\r\n\r\n";
+    EXPECT_EQ(answer_to(head + std::string((1 << 20) - head.size(), 'x')).body.size(),
+              (1u << 20) - head.size());
+    try {
+        answer_to(head + std::string(1 << 20, 'x'));
+        FAIL() << "more than 1 MiB taken";
+    } catch (const HttpError &e) {
+        EXPECT_STREQ(e.what(), "the answer is larger than 1 MiB");
+    }
+}
+
+TEST(HttpGet, ARedirectIsAnAnswerNotFollowed) {
+    HttpResponse r = answer_to("HTTP/1.0 302 Found\r\nLocation: https://example.org/s\r\n\r\n");
+    EXPECT_EQ(r.status, 302);
+}
+
+TEST(HttpGet, AsksTheServerItselfNotAProxy) {
+    ::setenv("http_proxy", "http://127.0.0.1:1/", 1);
+    HttpResponse r = answer_to("HTTP/1.0 200 OK\r\n\r\nok");
+    ::unsetenv("http_proxy");
+    EXPECT_EQ(r.body, "ok");
 }

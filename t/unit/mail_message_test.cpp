@@ -1,4 +1,4 @@
-#include "mail_message.hpp"
+#include "alerts/mail_message.hpp"
 
 #include <gtest/gtest.h>
 

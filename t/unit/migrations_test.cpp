@@ -1,4 +1,4 @@
-#include "migrations.hpp"
+#include "schema/migrations.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "module_status.hpp"
+#include "status/module_status.hpp"
 #include "zone_guard.hpp"
 
 #include <gtest/gtest.h>

@@ -1,13 +1,32 @@
-#include "mounts.hpp"
+#include "alerts/mounts.hpp"
+#include "app/files.hpp"
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
 using trace_ctl::is_pseudo_filesystem;
 using trace_ctl::MountEntry;
-using trace_ctl::parse_mounts;
+using trace_ctl::read_mount_table;
 using trace_ctl::real_filesystems;
 
 namespace {
+
+// What read_mount_table makes of `text` as a mount table, in a temporary file.
+std::vector<MountEntry> parse_mounts(const std::string &text) {
+    const char *dir = std::getenv("TMPDIR");
+    std::string path = std::string(dir && *dir ? dir : "/tmp") + "/mounts_test.XXXXXX";
+    int fd = ::mkstemp(path.data());
+    EXPECT_GE(fd, 0) << path;
+    ::close(fd);
+    std::ofstream(path, std::ios::binary) << text;
+    std::vector<MountEntry> entries = read_mount_table(path);
+    ::unlink(path.c_str());
+    return entries;
+}
 
 std::vector<std::string> mount_points(const std::vector<MountEntry> &entries) {
     std::vector<std::string> out;
@@ -107,5 +126,14 @@ TEST(Mounts, PseudoTypes) {
     }
     for (const char *type : {"ext4", "xfs", "btrfs", "zfs", "vfat", "fuseblk", "f2fs"}) {
         EXPECT_FALSE(is_pseudo_filesystem({"/dev/x", "/x", type})) << type;
+    }
+}
+
+TEST(Mounts, ATableThatCannotBeReadIsAnErrorNamingIt) {
+    try {
+        read_mount_table("/nonexistent/mounts");
+        FAIL() << "no error";
+    } catch (const trace_ctl::FileError &e) {
+        EXPECT_STREQ(e.what(), "cannot read /nonexistent/mounts: No such file or directory");
     }
 }

@@ -1,4 +1,4 @@
-#include "nagios.hpp"
+#include "alerts/nagios.hpp"
 
 #include <gtest/gtest.h>
 

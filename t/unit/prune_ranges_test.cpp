@@ -1,4 +1,4 @@
-#include "prune_ranges.hpp"
+#include "schema/prune_ranges.hpp"
 
 #include <gtest/gtest.h>
 

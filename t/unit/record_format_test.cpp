@@ -1,4 +1,7 @@
-#include "record_format.hpp"
+#include "app/output_format.hpp"
+#include "app/time_text.hpp"
+#include "records/output/csv.hpp"
+#include "records/output/json.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "resources.hpp"
+#include "alerts/resources.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "state_file.hpp"
+#include "alerts/state_file.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "status_report.hpp"
+#include "status/status_report.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "table_output.hpp"
+#include "app/table_output.hpp"
 
 #include <gtest/gtest.h>
 

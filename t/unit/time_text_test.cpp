@@ -1,4 +1,4 @@
-#include "time_text.hpp"
+#include "app/time_text.hpp"
 #include "zone_guard.hpp"
 
 #include <gtest/gtest.h>

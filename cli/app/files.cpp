@@ -1,0 +1,75 @@
+#include "app/files.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace trace_ctl {
+
+namespace {
+
+[[noreturn]] void fail(const std::string &path, int err) {
+    throw FileError("cannot read " + path + ": " + std::strerror(err), err);
+}
+
+// Closes the descriptor on every way out.
+struct Fd {
+    int fd;
+    ~Fd() {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+};
+
+}  // namespace
+
+std::optional<FileContents> read_file_if_exists(const std::string &path, bool follow_links,
+                                                std::size_t limit) {
+    int flags = O_RDONLY | O_CLOEXEC | (follow_links ? 0 : O_NOFOLLOW);
+    Fd file{::open(path.c_str(), flags)};
+    if (file.fd < 0) {
+        if (errno == ENOENT) {
+            return std::nullopt;
+        }
+        fail(path, errno);
+    }
+    FileContents out;
+    if (::fstat(file.fd, &out.st) != 0) {
+        fail(path, errno);
+    }
+    if (!S_ISREG(out.st.st_mode)) {
+        throw FileError("cannot read " + path + ": not a regular file", EINVAL);
+    }
+    char buf[8192];
+    for (;;) {
+        ssize_t n = ::read(file.fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            fail(path, errno);
+        }
+        if (n == 0) {
+            break;
+        }
+        out.text.append(buf, static_cast<size_t>(n));
+        if (out.text.size() > limit) {
+            throw FileError("cannot read " + path + ": larger than " + std::to_string(limit) +
+                                " bytes",
+                            EFBIG);
+        }
+    }
+    return out;
+}
+
+FileContents read_file(const std::string &path, bool follow_links, std::size_t limit) {
+    std::optional<FileContents> contents = read_file_if_exists(path, follow_links, limit);
+    if (!contents) {
+        fail(path, ENOENT);
+    }
+    return std::move(*contents);
+}
+
+}  // namespace trace_ctl

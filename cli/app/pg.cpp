@@ -1,0 +1,96 @@
+#include "app/pg.hpp"
+
+#include "trace_core.h"
+
+#include <cstdlib>
+
+namespace trace_ctl {
+
+std::string one_line(std::string_view message) {
+    std::string out;
+    out.reserve(message.size());
+    for (char c : message) {
+        if (c == '\n' || c == '\r') {
+            if (!out.empty() && out.back() != ' ') {
+                out += ' ';
+            }
+        } else {
+            out += c;
+        }
+    }
+    while (!out.empty() && out.back() == ' ') {
+        out.pop_back();
+    }
+    return out;
+}
+
+std::optional<std::string> Result::get_optional(int row, int col) const {
+    if (is_null(row, col)) {
+        return std::nullopt;
+    }
+    return std::string(get(row, col));
+}
+
+long long Result::get_int(int row, int col) const {
+    return std::strtoll(PQgetvalue(res_.get(), row, col), nullptr, 10);
+}
+
+long long Result::affected() const {
+    const char *n = PQcmdTuples(res_.get());
+    return (n && *n) ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+Connection Connection::open(const std::string &conninfo) {
+    char err[256];
+    if (trace_conninfo_check(conninfo.c_str(), err, sizeof(err)) != 0) {
+        throw PgError(std::string("bad connection string: ") + err);
+    }
+    const char *keywords[] = {"dbname", "application_name", "client_encoding", nullptr};
+    const char *values[] = {conninfo.c_str(), "trace-ctl", "UTF8", nullptr};
+    PGconn *conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+    if (conn == nullptr) {
+        throw PgError("cannot connect to PostgreSQL: out of memory");
+    }
+    Connection c(conn);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        throw PgError("cannot connect to PostgreSQL: " + one_line(PQerrorMessage(conn)));
+    }
+    return c;
+}
+
+Result Connection::check(PGresult *res, const std::string &sql) {
+    Result result(res);
+    if (res == nullptr) {
+        throw PgError(one_line(PQerrorMessage(conn_.get())));
+    }
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        return result;
+    }
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    // The server's own sentence, without libpq's "ERROR:  " and context lines.
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    std::string message = one_line(primary ? primary : PQresultErrorMessage(res));
+    if (message.empty()) {
+        message = "statement failed: " + one_line(sql.substr(0, 80));
+    }
+    throw PgError(message, state ? state : "", primary ? one_line(primary) : "");
+}
+
+Result Connection::exec(const std::string &sql) {
+    return check(PQexec(conn_.get(), sql.c_str()), sql);
+}
+
+Result Connection::exec_params(const std::string &sql,
+                               const std::vector<std::optional<std::string>> &params) {
+    std::vector<const char *> values;
+    values.reserve(params.size());
+    for (const auto &p : params) {
+        values.push_back(p ? p->c_str() : nullptr);
+    }
+    return check(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()),
+                              nullptr, values.data(), nullptr, nullptr, 0),
+                 sql);
+}
+
+}  // namespace trace_ctl

@@ -1,0 +1,259 @@
+// trace-ctl prune: keeps trace.requests (and trace.audit, when asked) at a
+// bounded size, and forgets old entries of the exactly-once ledger and old
+// rejected rows.
+//
+// The cutoff is the id of the N-th newest row, found by walking the primary key
+// (id, host) backwards. Everything below it is deleted in small transactions
+// over id ranges whose lower bound only moves up, so no batch walks the index
+// entries an earlier batch left dead, no lock is held for long, and rows nginx
+// inserts meanwhile are never touched: they get ids above the cutoff.
+
+#include "schema/prune.hpp"
+
+#include "app/pg.hpp"
+#include "schema/prune_ranges.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+namespace trace_ctl {
+
+namespace {
+
+// Two prune runs on one database (cron on several web servers) would only do
+// the same work twice; the second one steps aside.
+constexpr long long prune_lock_key = 0x6e67782d7072756e;  // "ngx-prun"
+
+using Clock = std::chrono::steady_clock;
+
+std::string elapsed(Clock::time_point started) {
+    double s = std::chrono::duration<double>(Clock::now() - started).count();
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.2f s", s);
+    return buf;
+}
+
+std::optional<std::int64_t> optional_int(const Result &r) {
+    if (r.rows() == 0 || r.is_null(0, 0)) {
+        return std::nullopt;
+    }
+    return r.get_int(0, 0);
+}
+
+class Pruner {
+public:
+    Pruner(Connection &db, const PruneOptions &opts, bool verbose)
+        : db_(db), opts_(opts), verbose_(verbose) {}
+
+    // Keeps the `keep` newest rows of `table` (requests or audit).
+    void keep_newest(const std::string &table, std::int64_t keep) {
+        auto started = Clock::now();
+        std::optional<std::int64_t> oldest = optional_int(db_.exec("SELECT min(id) FROM " + table));
+        std::optional<std::int64_t> cutoff = find_cutoff(table, keep);
+        if (!oldest || !cutoff || *cutoff <= *oldest) {
+            std::cout << table << ": no more than " << keep << " rows; nothing to delete\n";
+            return;
+        }
+        std::string below = "with id < " + std::to_string(*cutoff);
+        if (opts_.dry_run) {
+            long long n = count(table, "id < $1::bigint", std::to_string(*cutoff));
+            std::cout << table << ": would delete " << n << " rows " << below
+                      << " and keep the newest " << keep << '\n';
+            return;
+        }
+        long long deleted = delete_id_ranges(table, *oldest, *cutoff, {});
+        std::cout << table << ": deleted " << deleted << " rows " << below
+                  << ", kept the newest " << keep << " (" << elapsed(started) << ")\n";
+    }
+
+    // Forgets ledger entries committed before `before` (a timestamptz).
+    void forget_batches(const std::string &before, const std::string &why) {
+        const std::string table = "trace.batches";
+        auto started = Clock::now();
+        if (opts_.dry_run) {
+            long long n = count(table, "committed_at < $1::timestamptz", before);
+            std::cout << table << ": would delete " << n << " ledger entries committed before "
+                      << before << why << '\n';
+            return;
+        }
+        // Keyset over committed_at (indexed): each batch starts where the last
+        // one ended. Entries sharing the boundary timestamp are simply found
+        // again by the next batch, which is why it is >=.
+        const std::string sql =
+            "WITH doomed AS ("
+            "  SELECT host, batch_id FROM trace.batches"
+            "  WHERE committed_at >= $1::timestamptz AND committed_at < $2::timestamptz"
+            "  ORDER BY committed_at LIMIT $3::bigint),"
+            " gone AS ("
+            "  DELETE FROM trace.batches b USING doomed d"
+            "  WHERE b.host = d.host AND b.batch_id = d.batch_id"
+            "  RETURNING b.committed_at)"
+            "SELECT count(*), max(committed_at) FROM gone";
+        std::string lo = "-infinity";
+        long long deleted = 0;
+        for (;;) {
+            Result r = db_.exec_params(sql, {lo, before, std::to_string(opts_.batch_size)});
+            long long n = r.get_int(0, 0);
+            deleted += n;
+            if (n < opts_.batch_size) {
+                break;
+            }
+            lo = std::string(r.get(0, 1));
+        }
+        std::cout << table << ": deleted " << deleted << " ledger entries committed before "
+                  << before << why << " (" << elapsed(started) << ")\n";
+    }
+
+    // Forgets rejected rows recorded before `before`. The table has no index on
+    // ts and stays small, so the id ranges carry the time as a filter.
+    void forget_rejected(const std::string &before, const std::string &why) {
+        const std::string table = "trace.rejected";
+        auto started = Clock::now();
+        if (opts_.dry_run) {
+            long long n = count(table, "ts < $1::timestamptz", before);
+            std::cout << table << ": would delete " << n << " rows recorded before " << before
+                      << why << '\n';
+            return;
+        }
+        Result bounds = db_.exec("SELECT min(id), max(id) FROM " + table);
+        long long deleted = 0;
+        if (!bounds.is_null(0, 0)) {
+            deleted = delete_id_ranges(table, bounds.get_int(0, 0), one_past(bounds.get_int(0, 1)),
+                                       before);
+        }
+        std::cout << table << ": deleted " << deleted << " rows recorded before " << before << why
+                  << " (" << elapsed(started) << ")\n";
+    }
+
+private:
+    // The lowest id to keep, or nothing when there is nothing to delete.
+    std::optional<std::int64_t> find_cutoff(const std::string &table, std::int64_t keep) {
+        if (std::optional<std::int64_t> offset = cutoff_offset(keep)) {
+            return optional_int(db_.exec_params(
+                "SELECT id FROM " + table + " ORDER BY id DESC OFFSET $1::bigint LIMIT 1",
+                {std::to_string(*offset)}));
+        }
+        std::optional<std::int64_t> newest = optional_int(db_.exec("SELECT max(id) FROM " + table));
+        if (!newest) {
+            return std::nullopt;
+        }
+        return one_past(*newest);
+    }
+
+    long long count(const std::string &table, const std::string &condition,
+                    const std::string &param) {
+        return db_.exec_params("SELECT count(*) FROM " + table + " WHERE " + condition, {param})
+            .get_int(0, 0);
+    }
+
+    // Deletes lo <= id < cutoff, one transaction per batch of ids; with
+    // `ts_before`, only rows whose ts is earlier.
+    long long delete_id_ranges(const std::string &table, std::int64_t lo, std::int64_t cutoff,
+                               const std::optional<std::string> &ts_before) {
+        std::string sql = "DELETE FROM " + table + " WHERE id >= $1::bigint AND id < $2::bigint";
+        if (ts_before) {
+            sql += " AND ts < $3::timestamptz";
+        }
+        long long deleted = 0;
+        while (std::optional<IdRange> range = next_id_range(lo, cutoff, opts_.batch_size)) {
+            std::vector<std::optional<std::string>> params = {std::to_string(range->lo),
+                                                              std::to_string(range->hi)};
+            if (ts_before) {
+                params.push_back(*ts_before);
+            }
+            long long n = db_.exec_params(sql, params).affected();
+            deleted += n;
+            if (verbose_) {
+                std::cerr << table << ": ids " << range->lo << " to " << range->hi - 1 << ": "
+                          << n << " deleted\n";
+            }
+            lo = range->hi;
+            if (n == 0) {
+                // A gap in the ids (rolled-back inserts, an altered sequence):
+                // jump to the next row rather than walking empty ranges.
+                std::optional<std::int64_t> next = optional_int(db_.exec_params(
+                    "SELECT min(id) FROM " + table + " WHERE id >= $1::bigint AND id < $2::bigint",
+                    {std::to_string(lo), std::to_string(cutoff)}));
+                if (!next) {
+                    break;
+                }
+                lo = *next;
+            }
+        }
+        return deleted;
+    }
+
+    Connection &db_;
+    const PruneOptions &opts_;
+    bool verbose_;
+};
+
+// The server's words are right but do not say what to do about them.
+PgError explain(const PgError &e) {
+    const std::string &state = e.sqlstate();
+    if (state == "42P01" || state == "3F000") {
+        return PgError(std::string(e.what()) + " (is the schema there? run trace-ctl migrate)",
+                       state);
+    }
+    if (state == "42501") {
+        return PgError(std::string(e.what()) +
+                           " (prune needs a role that is a member of trace_maintainer)",
+                       state);
+    }
+    if (state == "55P03") {
+        return PgError(std::string(e.what()) +
+                           " (a table is locked by another session; try again later)",
+                       state);
+    }
+    return e;
+}
+
+}  // namespace
+
+int run_prune(const Context &ctx, const PruneOptions &opts) {
+    const Config &config = ctx.config;
+    std::int64_t keep_requests = opts.max_count.value_or(config.max_log_count);
+    std::optional<std::int64_t> keep_audit =
+        opts.max_audit_count ? opts.max_audit_count : config.max_audit_count;
+    std::int64_t retention_days = opts.retention_days.value_or(config.batch_retention_days);
+
+    Connection db = Connection::open(ctx.conninfo());
+    try {
+        // Timestamps in the output and in the keyset round-trip exactly in UTC.
+        db.exec("SET TimeZone = 'UTC'");
+        // Never queue for long behind DDL (and make nginx's inserts queue behind us).
+        db.exec("SET lock_timeout = '10s'");
+        if (!opts.dry_run) {
+            Result locked =
+                db.exec("SELECT pg_try_advisory_lock(" + std::to_string(prune_lock_key) + ")");
+            if (locked.get(0, 0) != "t") {
+                std::cout << "another trace-ctl prune is running on this database; "
+                             "nothing done\n";
+                return exit_ok;
+            }
+        }
+
+        Pruner pruner(db, opts, ctx.options.verbose);
+        pruner.keep_newest("trace.requests", keep_requests);
+        if (keep_audit) {
+            pruner.keep_newest("trace.audit", *keep_audit);
+        } else {
+            std::cout << "trace.audit: every row kept (max_audit_count is not set)\n";
+        }
+
+        std::string before = std::string(
+            db.exec_params("SELECT now() - make_interval(days => $1::int)",
+                           {std::to_string(retention_days)})
+                .get(0, 0));
+        std::string why = " (" + std::to_string(retention_days) + " days)";
+        pruner.forget_batches(before, why);
+        pruner.forget_rejected(before, why);
+    } catch (const PgError &e) {
+        throw explain(e);
+    }
+    return exit_ok;
+}
+
+}  // namespace trace_ctl

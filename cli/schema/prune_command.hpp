@@ -1,0 +1,19 @@
+// trace-ctl prune on the command line: its options and help.
+
+#ifndef TRACE_CTL_SCHEMA_PRUNE_COMMAND_HPP
+#define TRACE_CTL_SCHEMA_PRUNE_COMMAND_HPP
+
+#include "app/context.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace trace_ctl {
+
+// Adds `prune` to `app`; when it runs, its exit code goes to `exit_code`.
+void add_prune_command(CLI::App &app, Context &ctx, int &exit_code);
+
+}  // namespace trace_ctl
+
+#endif

@@ -1,0 +1,168 @@
+// trace-ctl status: the database, the schema, the tables and the module, each
+// looked at on its own, so that one being down does not hide the others.
+
+#include "status/status.hpp"
+
+#include "app/output_format.hpp"
+#include "app/pg.hpp"
+#include "app/time_text.hpp"
+#include "app/usage_error.hpp"
+#include "schema/migrations.hpp"
+#include "schema/schema_state.hpp"
+#include "status/http_get.hpp"
+#include "status/status_report.hpp"
+
+#include <iostream>
+
+namespace trace_ctl {
+
+namespace {
+
+struct TableInfo {
+    const char *name;
+    const char *time_column;
+    bool has_id;
+};
+
+// Names from this list are the only identifiers put into SQL text here.
+const TableInfo status_tables[] = {
+    {"trace.requests", "ts", true},
+    {"trace.audit", "ts", true},
+    {"trace.rejected", "ts", true},
+    {"trace.batches", "committed_at", false},
+};
+
+std::optional<std::int64_t> optional_int(const Result &r, int col) {
+    return r.is_null(0, col) ? std::nullopt : std::optional<std::int64_t>(r.get_int(0, col));
+}
+
+std::optional<double> optional_double(const Result &r, int col) {
+    return r.is_null(0, col) ? std::nullopt
+                             : std::optional<double>(std::stod(std::string(r.get(0, col))));
+}
+
+TableReport read_table(Connection &db, const TableInfo &info, bool estimate) {
+    TableReport t;
+    t.name = info.name;
+    t.exists =
+        db.exec_params("SELECT to_regclass($1) IS NOT NULL", {std::string(info.name)}).get(0, 0) ==
+        "t";
+    if (!t.exists) {
+        return t;
+    }
+    const std::string table = info.name;
+    if (estimate) {
+        // reltuples is -1 until the table was first vacuumed or analyzed.
+        Result r = db.exec_params("SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass",
+                                  {table});
+        t.rows_exact = false;
+        if (r.get_int(0, 0) >= 0) {
+            t.rows = r.get_int(0, 0);
+        }
+    } else {
+        t.rows = db.exec("SELECT count(*) FROM " + table).get_int(0, 0);
+    }
+    const std::string col = info.time_column;
+    Result span =
+        db.exec("SELECT " + epoch_micros_sql("min(" + col + ")") + ", " +
+                epoch_micros_sql("max(" + col + ")") + ", extract(epoch FROM now() - min(" + col +
+                "))::float8"
+                ", extract(epoch FROM now() - max(" +
+                col + "))::float8 FROM " + table);
+    t.oldest = optional_int(span, 0);
+    t.newest = optional_int(span, 1);
+    t.oldest_age_seconds = optional_double(span, 2);
+    t.newest_age_seconds = optional_double(span, 3);
+    if (info.has_id) {
+        t.max_id = optional_int(db.exec("SELECT max(id) FROM " + table), 0);
+    }
+    return t;
+}
+
+void read_schema(Connection &db, StatusReport &report) {
+    std::vector<AppliedMigration> applied;
+    report.schema_exists = schema_table_exists(db);
+    if (report.schema_exists) {
+        applied = read_applied(db);
+    }
+    if (!applied.empty()) {
+        report.schema_version = applied.back().version;
+        report.schema_name = applied.back().name;
+    }
+    MigrationPlan plan = plan_migrations(parse_migrations(embedded_sql_files()), applied);
+    for (const Migration &m : plan.pending) {
+        report.pending.push_back(m.file_name.substr(0, m.file_name.size() - 4));  // no ".sql"
+    }
+    report.problems = plan.problems;
+}
+
+void read_database(const Context &ctx, const StatusOptions &opts, StatusReport &report) {
+    std::optional<Connection> db;
+    try {
+        db = Connection::open(ctx.conninfo());
+    } catch (const PgError &e) {
+        report.database_error = e.what();
+        return;
+    }
+    report.database_reachable = true;
+    try {
+        Result who = db->exec(
+            "SELECT current_setting('server_version'), current_database(), "
+            "current_user");
+        report.server_version = who.get(0, 0);
+        report.database = who.get(0, 1);
+        report.user = who.get(0, 2);
+        read_schema(*db, report);
+        for (const TableInfo &info : status_tables) {
+            report.tables.push_back(read_table(*db, info, opts.estimate));
+        }
+    } catch (const PgError &e) {
+        report.database_error = e.primary();
+        if (e.sqlstate() == "42501") {
+            report.database_error += " (the role needs trace_reader)";
+        }
+    }
+}
+
+void read_module(const HttpUrl &url, const StatusOptions &opts, StatusReport &report) {
+    try {
+        HttpResponse response = http_get(
+            url, std::chrono::milliseconds(static_cast<long>(opts.timeout_seconds * 1000)));
+        if (response.status != 200) {
+            throw HttpError("HTTP status " + std::to_string(response.status));
+        }
+        report.module = read_module_counters(response.body);
+        report.module_reachable = true;
+    } catch (const HttpError &e) {
+        report.module_error = e.what();
+    } catch (const ModuleStatusError &e) {
+        report.module_error = e.what();
+    }
+}
+
+}  // namespace
+
+int run_status(const Context &ctx, const StatusOptions &opts) {
+    OutputFormat format = parse_output_format(opts.format);
+    if (format == OutputFormat::csv) {
+        throw UsageError("--format: status is text or json");
+    }
+    StatusReport report;
+    report.module_url = opts.status_url.empty() ? ctx.config.status_url : opts.status_url;
+    std::optional<HttpUrl> url;
+    if (!report.module_url.empty()) {
+        url = parse_http_url(report.module_url);
+    }
+    read_database(ctx, opts, report);
+    if (url) {
+        read_module(*url, opts, report);
+    }
+    if (format == OutputFormat::json) {
+        std::cout << json_text(status_json(report)) << '\n';
+    } else {
+        std::cout << status_text(report);
+    }
+    return report.healthy() ? exit_ok : exit_failure;
+}
+
+}  // namespace trace_ctl

@@ -1,0 +1,147 @@
+#include "status/status_report.hpp"
+
+#include "app/table_output.hpp"
+
+#include <sstream>
+
+namespace trace_ctl {
+
+namespace {
+
+nlohmann::ordered_json optional_json(const std::optional<std::int64_t> &v) {
+    return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json optional_json(const std::optional<double> &v) {
+    return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json time_json(const std::optional<EpochMicros> &t) {
+    return t ? nlohmann::ordered_json(format_utc_time(*t)) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json error_json(const std::string &error) {
+    return error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(error);
+}
+
+std::string label(const std::string &name) {
+    std::string padded = name;
+    padded.resize(std::max<size_t>(padded.size() + 2, 16), ' ');  // "trace.rejected  "
+    return padded;
+}
+
+std::string when(const std::optional<EpochMicros> &t, const std::optional<double> &age) {
+    return format_local_time(*t) + (age ? " (" + format_age(*age) + ")" : "");
+}
+
+std::string table_line(const TableReport &t) {
+    if (!t.exists) {
+        return "missing";
+    }
+    std::string line;
+    if (t.rows) {
+        line = std::string(t.rows_exact ? "" : "about ") + std::to_string(*t.rows) +
+               (*t.rows == 1 ? " row" : " rows");
+    } else {
+        line = "row count unknown (never analyzed)";
+    }
+    if (t.oldest) {
+        line += ", oldest " + when(t.oldest, t.oldest_age_seconds);
+    }
+    if (t.newest) {
+        line += ", newest " + when(t.newest, t.newest_age_seconds);
+    }
+    return line;
+}
+
+std::string schema_line(const StatusReport &r) {
+    std::string line = r.schema_exists
+                           ? "version " + std::to_string(r.schema_version) +
+                                 (r.schema_name.empty() ? "" : " (" + r.schema_name + ")")
+                           : "not created";
+    line += ", " + std::to_string(r.pending.size()) + " pending migration" +
+            (r.pending.size() == 1 ? "" : "s");
+    if (!r.pending.empty()) {
+        line += " (trace-ctl migrate applies them)";
+    }
+    return line;
+}
+
+}  // namespace
+
+bool StatusReport::healthy() const {
+    return database_reachable && database_error.empty() && schema_exists && pending.empty() &&
+           problems.empty() && (module_url.empty() || module_reachable);
+}
+
+std::string status_text(const StatusReport &r) {
+    std::ostringstream out;
+    if (!r.database_reachable) {
+        out << label("database") << "UNREACHABLE: " << terminal_safe(r.database_error) << '\n';
+    } else if (!r.database_error.empty()) {
+        out << label("database") << "reachable, but: " << terminal_safe(r.database_error) << '\n';
+    } else {
+        out << label("database") << "reachable: PostgreSQL " << r.server_version << ", database "
+            << terminal_safe(r.database) << " as " << terminal_safe(r.user) << '\n';
+        out << label("schema") << schema_line(r) << '\n';
+        for (const std::string &p : r.problems) {
+            out << label("") << "problem: " << terminal_safe(p) << '\n';
+        }
+        for (const TableReport &t : r.tables) {
+            out << label(t.name) << table_line(t) << '\n';
+        }
+    }
+    if (!r.module_url.empty()) {
+        out << label("module") << terminal_safe(r.module_url) << ": ";
+        if (!r.module_reachable) {
+            out << "UNREACHABLE: " << terminal_safe(r.module_error) << '\n';
+        } else {
+            out << r.module.workers.size() << " worker" << (r.module.workers.size() == 1 ? "" : "s")
+                << '\n';
+            for (const auto &worker : r.module.workers) {
+                out << label("") << "worker " << counters_line(worker) << '\n';
+            }
+            out << label("") << "total " << counters_line(r.module.totals) << '\n';
+        }
+    }
+    return out.str();
+}
+
+nlohmann::ordered_json status_json(const StatusReport &r) {
+    nlohmann::ordered_json doc;
+    doc["ok"] = r.healthy();
+    doc["database"] = {{"reachable", r.database_reachable},
+                       {"error", error_json(r.database_error)},
+                       {"server_version", r.server_version},
+                       {"database", r.database},
+                       {"user", r.user}};
+    doc["schema"] = {{"exists", r.schema_exists},
+                     {"version", r.schema_version},
+                     {"name", r.schema_name},
+                     {"pending", r.pending},
+                     {"problems", r.problems}};
+    doc["tables"] = nlohmann::ordered_json::array();
+    for (const TableReport &t : r.tables) {
+        doc["tables"].push_back({{"name", t.name},
+                                 {"exists", t.exists},
+                                 {"rows", optional_json(t.rows)},
+                                 {"rows_exact", t.rows_exact},
+                                 {"oldest", time_json(t.oldest)},
+                                 {"newest", time_json(t.newest)},
+                                 {"oldest_age_seconds", optional_json(t.oldest_age_seconds)},
+                                 {"newest_age_seconds", optional_json(t.newest_age_seconds)},
+                                 {"max_id", optional_json(t.max_id)}});
+    }
+    if (r.module_url.empty()) {
+        doc["module"] = nullptr;
+    } else {
+        doc["module"] = {{"url", r.module_url},
+                         {"reachable", r.module_reachable},
+                         {"error", error_json(r.module_error)},
+                         {"workers", r.module.workers},
+                         {"totals", r.module.totals}};
+    }
+    return doc;
+}
+
+}  // namespace trace_ctl

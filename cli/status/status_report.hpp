@@ -1,0 +1,60 @@
+// What `trace-ctl status` found out, and how it is shown: a few aligned lines
+// for people, or one JSON object for programs.
+
+#ifndef TRACE_CTL_STATUS_STATUS_REPORT_HPP
+#define TRACE_CTL_STATUS_STATUS_REPORT_HPP
+
+#include "app/time_text.hpp"
+#include "status/module_status.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace trace_ctl {
+
+struct TableReport {
+    std::string name;  // "trace.requests"
+    bool exists = false;
+    std::optional<std::int64_t> rows;  // nullopt: an estimate was asked and none exists
+    bool rows_exact = true;
+    std::optional<EpochMicros> oldest;
+    std::optional<EpochMicros> newest;
+    std::optional<double> oldest_age_seconds;
+    std::optional<double> newest_age_seconds;
+    std::optional<std::int64_t> max_id;
+};
+
+struct StatusReport {
+    bool database_reachable = false;
+    std::string database_error;
+    std::string server_version;
+    std::string database;
+    std::string user;
+
+    bool schema_exists = false;  // trace.schema_migrations is there
+    int schema_version = 0;  // newest applied migration
+    std::string schema_name;  // its name
+    std::vector<std::string> pending;  // "0002_reading_indexes"
+    std::vector<std::string> problems;  // changed or unknown migrations
+
+    std::vector<TableReport> tables;
+
+    std::string module_url;  // empty: not configured
+    bool module_reachable = false;
+    std::string module_error;
+    ModuleCounters module;
+
+    // Everything answered and the schema is current.
+    bool healthy() const;
+};
+
+std::string status_text(const StatusReport &report);
+nlohmann::ordered_json status_json(const StatusReport &report);
+
+}  // namespace trace_ctl
+
+#endif
