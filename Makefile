@@ -4,11 +4,14 @@
 # Packages come from Debian (`make deps`).
 
 SHELL := /bin/bash
+# Every core, unless the command line says otherwise (make -j1): a first build
+# on a new machine is several minutes of compiling.
+MAKEFLAGS += -j$(shell nproc)
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 
-# The one place the version is written: ngx_module/trace_version.h.
-VERSION := $(shell sed -n 's/^#define TRACE_VERSION "\(.*\)"/\1/p' ngx_module/trace_version.h)
+# The one place the version is written: common/trace_version.h.
+VERSION := $(shell sed -n 's/^#define TRACE_VERSION "\(.*\)"/\1/p' common/trace_version.h)
 # A sanitizer build (make test SANITIZE=address,undefined) gets a tree of its
 # own, nginx's configure step included, so that build/ is never disturbed.
 SANITIZE ?=
@@ -43,6 +46,17 @@ TOML_CFLAGS := -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1
 # Recursive (=): evaluated when a recipe runs, after `deps` installed libpq-dev.
 PQ_CFLAGS = $(shell pkg-config --cflags libpq)
 
+# What the module and trace-ctl must agree on (common/): built once, into an
+# archive of its own for trace-ctl, and into the core's, which is the one
+# archive the module links (see config).
+COMMON_LIBS := -lpq -lcrypto
+COMMON_SRCS := $(sort $(wildcard common/*.cpp))
+COMMON_OBJS := $(COMMON_SRCS:common/%.cpp=$(BUILD)/common/%.o)
+COMMON_LIB := $(BUILD)/libtrace_common.a
+# Headers: "common/x.hpp" from C++; the C headers (trace_contract.h,
+# trace_version.h) by name, as the shim includes them.
+COMMON_INC := -I. -Icommon
+
 CORE_LIBS := -lpq -lpcre2-8 -lcrypto -lz -lpthread
 CORE_SRCS := $(sort $(wildcard ngx_module/core/*.cpp))
 CORE_OBJS := $(CORE_SRCS:ngx_module/core/%.cpp=$(BUILD)/core/%.o)
@@ -62,11 +76,12 @@ CLI_LIB := $(BUILD)/libtrace_cli.a
 CLI_LIBS := -ltomlplusplus -lesmtp -lcurl -lpq -lssl -lcrypto
 SQL_FILES := $(sort $(wildcard sql/*.sql))
 
-SHIM_SRCS := $(wildcard ngx_module/*.c ngx_module/*.h) config
+SHIM_SRCS := $(wildcard ngx_module/*.c ngx_module/*.h common/*.h) config
 MODULE := $(BUILD)/ngx_http_trace_module.so
 TRACE_CTL := $(BUILD)/trace-ctl
 
-UNIT_SRCS := $(sort $(wildcard t/unit/*.cpp))
+# In folders by the part they test: t/unit/core, t/unit/cli, t/unit/common.
+UNIT_SRCS := $(sort $(shell find t/unit -name '*.cpp'))
 UNIT_OBJS := $(UNIT_SRCS:t/unit/%.cpp=$(BUILD)/unit/%.o)
 UNIT_TESTS := $(BUILD)/unit-tests
 
@@ -105,14 +120,25 @@ all: $(MODULE) $(TRACE_CTL)
 deps:
 	@scripts/deps.sh
 
+# --- common/: the contract between the module and trace-ctl ---------------------
+
+$(BUILD)/common/%.o: common/%.cpp | $(DEPS)
+	@mkdir -p $(@D)
+	$(say) CXX $<
+	$(Q)$(CXX) $(CXXFLAGS) $(PQ_CFLAGS) -fvisibility=hidden $(COMMON_INC) -c $< -o $@
+
+$(COMMON_LIB): $(COMMON_OBJS)
+	$(say) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 # --- the C++ core: its own archive, real C++ flags, no nginx headers ----------
 
 $(BUILD)/core/%.o: ngx_module/core/%.cpp | $(DEPS)
 	@mkdir -p $(@D)
 	$(say) CXX $<
-	$(Q)$(CXX) $(CXXFLAGS) $(PQ_CFLAGS) -fvisibility=hidden -Ingx_module -c $< -o $@
+	$(Q)$(CXX) $(CXXFLAGS) $(PQ_CFLAGS) -fvisibility=hidden -Ingx_module $(COMMON_INC) -c $< -o $@
 
-$(CORE_LIB): $(CORE_OBJS)
+$(CORE_LIB): $(CORE_OBJS) $(COMMON_OBJS)
 	$(say) AR $@
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -153,7 +179,7 @@ $(BUILD)/cli/migrations_data.o: $(BUILD)/gen/migrations_data.cpp | $(DEPS)
 $(BUILD)/cli/%.o: cli/%.cpp | $(DEPS)
 	@mkdir -p $(@D)
 	$(say) CXX $<
-	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -c $< -o $@
+	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli $(COMMON_INC) -c $< -o $@
 
 $(CLI_LIB): $(CLI_OBJS)
 	$(say) AR $@
@@ -168,20 +194,22 @@ $(BUILD)/cli/command_line.cpp: FORCE
 
 $(CLI_MAIN_OBJ): $(BUILD)/cli/command_line.cpp | $(DEPS)
 	$(say) CXX "cli/main.cpp and every cli/*/*_command.cpp, as one unit"
-	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -c $< -o $@
+	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli $(COMMON_INC) -c $< -o $@
 
 FORCE:
 
-$(TRACE_CTL): $(CLI_MAIN_OBJ) $(CLI_LIB) $(CORE_LIB)
+# trace-ctl knows nothing of the module's core: only common/.
+$(TRACE_CTL): $(CLI_MAIN_OBJ) $(CLI_LIB) $(COMMON_LIB)
 	$(say) LINK $@
-	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(CLI_LIBS) $(CORE_LIBS) -Wl,-z,relro -Wl,-z,now
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(CLI_LIBS) $(COMMON_LIBS) -Wl,-z,relro -Wl,-z,now
 
 # --- tests ----------------------------------------------------------------------
 
 $(BUILD)/unit/%.o: t/unit/%.cpp | $(DEPS)
 	@mkdir -p $(@D)
 	$(say) CXX $<
-	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -Ingx_module/core -c $< -o $@
+	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli -Ingx_module -Ingx_module/core \
+	  $(COMMON_INC) -c $< -o $@
 
 $(UNIT_TESTS): $(UNIT_OBJS) $(CLI_LIB) $(CORE_LIB)
 	$(say) LINK $@
@@ -211,7 +239,8 @@ FUZZ_CXX := clang++
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CXXFLAGS := -std=c++17 -O1 -g -fPIC $(WARNINGS) $(FUZZ_SAN) -MMD -MP
 FUZZ_TARGETS ?= $(sort $(basename $(notdir $(wildcard t/fuzz/*.cpp))))
-FUZZ_CORE_OBJS := $(CORE_SRCS:ngx_module/core/%.cpp=$(FUZZ_BUILD)/core/%.o)
+FUZZ_CORE_OBJS := $(CORE_SRCS:ngx_module/core/%.cpp=$(FUZZ_BUILD)/core/%.o) \
+  $(COMMON_SRCS:common/%.cpp=$(FUZZ_BUILD)/common/%.o)
 FUZZ_CLI_OBJS := $(CLI_SRCS:cli/%.cpp=$(FUZZ_BUILD)/cli/%.o) $(FUZZ_BUILD)/cli/migrations_data.o
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz-%)
 
@@ -221,7 +250,13 @@ deps-fuzz:
 $(FUZZ_BUILD)/core/%.o: ngx_module/core/%.cpp | deps-fuzz
 	@mkdir -p $(@D)
 	$(say) FUZZCC $<
-	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(PQ_CFLAGS) -Ingx_module -c $< -o $@
+	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(PQ_CFLAGS) -Ingx_module \
+	  $(COMMON_INC) -c $< -o $@
+
+$(FUZZ_BUILD)/common/%.o: common/%.cpp | deps-fuzz
+	@mkdir -p $(@D)
+	$(say) FUZZCC $<
+	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(PQ_CFLAGS) $(COMMON_INC) -c $< -o $@
 
 $(FUZZ_BUILD)/cli/migrations_data.o: $(FUZZ_BUILD)/gen/migrations_data.cpp | deps-fuzz
 	@mkdir -p $(@D)
@@ -232,7 +267,7 @@ $(FUZZ_BUILD)/cli/%.o: cli/%.cpp | deps-fuzz
 	@mkdir -p $(@D)
 	$(say) FUZZCC $<
 	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(TOML_CFLAGS) $(PQ_CFLAGS) \
-	  -Icli -Ingx_module -c $< -o $@
+	  -Icli $(COMMON_INC) -c $< -o $@
 
 $(FUZZ_BUILD)/libtrace_core.a: $(FUZZ_CORE_OBJS)
 $(FUZZ_BUILD)/libtrace_cli.a: $(FUZZ_CLI_OBJS)
@@ -244,7 +279,7 @@ $(FUZZ_BUILD)/fuzz-%: t/fuzz/%.cpp t/fuzz/fuzz_support.hpp $(FUZZ_BUILD)/libtrac
                       $(FUZZ_BUILD)/libtrace_core.a | deps-fuzz
 	$(say) FUZZ $@
 	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer $(PQ_CFLAGS) -Icli -Ingx_module \
-	  -Ingx_module/core -o $@ $< $(FUZZ_BUILD)/libtrace_cli.a $(FUZZ_BUILD)/libtrace_core.a \
+	  -Ingx_module/core $(COMMON_INC) -o $@ $< $(FUZZ_BUILD)/libtrace_cli.a $(FUZZ_BUILD)/libtrace_core.a \
 	  $(CLI_LIBS) $(CORE_LIBS)
 
 fuzz: $(FUZZ_BINS)
@@ -323,5 +358,5 @@ deb:
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)
 
--include $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(CLI_MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)
+-include $(COMMON_OBJS:.o=.d) $(CORE_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(CLI_MAIN_OBJ:.o=.d) $(UNIT_OBJS:.o=.d)
 -include $(FUZZ_CORE_OBJS:.o=.d) $(FUZZ_CLI_OBJS:.o=.d) $(FUZZ_BINS:=.d)

@@ -58,6 +58,8 @@ ngx_http_trace_audit_event(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_uint_t                    i;
     ngx_http_trace_audit_rule_t  *rule;
 
+    static const char            *actions[] = TRACE_ACTIONS;
+
     if (tlcf->audit_rules == NGX_CONF_UNSET_PTR) {
         tlcf->audit_rules = ngx_array_create(cf->pool, 4,
                                              sizeof(ngx_http_trace_audit_rule_t));
@@ -75,16 +77,14 @@ ngx_http_trace_audit_event(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (ngx_strcmp(value[1].data, "login") == 0) {
-        rule->action = "login";
+    for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+        if (ngx_strcmp(value[1].data, actions[i]) == 0) {
+            rule->action = actions[i];
+            break;
+        }
+    }
 
-    } else if (ngx_strcmp(value[1].data, "logout") == 0) {
-        rule->action = "logout";
-
-    } else if (ngx_strcmp(value[1].data, "login_failed") == 0) {
-        rule->action = "login_failed";
-
-    } else {
+    if (rule->action == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "unknown audit event \"%V\" in \"trace_audit_event\": "
                            "login, logout or login_failed", &value[1]);
@@ -328,7 +328,7 @@ ngx_http_trace_record_audit(ngx_http_request_t *r,
         && r->headers_in.user.len)
     {
         ngx_http_trace_str(&user, &r->headers_in.user);
-        ngx_http_trace_emit(r, tlcf, exp, &ev, "login_failed", "basic_auth",
+        ngx_http_trace_emit(r, tlcf, exp, &ev, TRACE_ACTION_LOGIN_FAILED, "basic_auth",
                             &user);
     }
 }
@@ -399,7 +399,7 @@ ngx_http_trace_emit(ngx_http_request_t *r, ngx_http_trace_loc_conf_t *tlcf,
     ev->session.data = NULL;
     ev->session.len = 0;
 
-    login = (ngx_strcmp(action, "login") == 0);
+    login = (ngx_strcmp(action, TRACE_ACTION_LOGIN) == 0);
 
     if (login) {
         ngx_http_trace_login_session(r, tlcf, &ev->session);
@@ -417,7 +417,7 @@ ngx_http_trace_emit(ngx_http_request_t *r, ngx_http_trace_loc_conf_t *tlcf,
     if (hash != NULL && login) {
         ngx_http_trace_session_remember(r, hash, &ev->user);
 
-    } else if (hash != NULL && ngx_strcmp(action, "logout") == 0) {
+    } else if (hash != NULL && ngx_strcmp(action, TRACE_ACTION_LOGOUT) == 0) {
         if (ev->user.len == 0) {
             (void) ngx_http_trace_session_user(r, hash, &ev->user);
         }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "trace_contract.h"   /* common/: names and limits trace-ctl shares */
 #include "trace_version.h"
 
 #ifdef __cplusplus
@@ -46,13 +47,9 @@ TRACE_API int trace_conninfo_check(const char *conninfo, char *err, size_t errle
 
 
 /*
- * Session tokens are never stored: the module stores a keyed hash of them,
- * HMAC-SHA256(key, token) cut to 128 bits and written as 32 lowercase hex
- * digits. trace-ctl computes the same to look a session up by its token.
+ * Session tokens are never stored: the module stores a keyed hash of them
+ * (common/session_hash.hpp; the limits are in trace_contract.h).
  */
-#define TRACE_SESSION_KEY_MIN  16
-#define TRACE_SESSION_KEY_MAX  1024
-#define TRACE_SESSION_HASH_LEN 32
 
 /*
  * Reads a key file: its content, without trailing white space, is the key, at

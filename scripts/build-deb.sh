@@ -13,10 +13,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/build/deb}
 cd "$root"
 
-version=$(sed -n 's/^#define TRACE_VERSION "\(.*\)"/\1/p' ngx_module/trace_version.h)
+version=$(sed -n 's/^#define TRACE_VERSION "\(.*\)"/\1/p' common/trace_version.h)
 deb_version=$(dpkg-parsechangelog -S Version)
 if [ "${deb_version%-*}" != "$version" ]; then
-  echo "deb: debian/changelog is at $deb_version but ngx_module/trace_version.h at $version:" >&2
+  echo "deb: debian/changelog is at $deb_version but common/trace_version.h at $version:" >&2
   echo "deb: add a debian/changelog entry for $version (e.g. dch -v $version, from devscripts) and build again" >&2
   exit 1
 fi

@@ -13,6 +13,7 @@
 #include "alerts/nagios.hpp"
 #include "alerts/resources.hpp"
 #include "alerts/state_file.hpp"
+#include "common/hex.hpp"
 
 #include <netdb.h>
 #include <openssl/rand.h>
@@ -40,13 +41,7 @@ std::string random_hex(size_t bytes) {
         // Not secret, only unique: time and pid already make it so.
         return "0";
     }
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : buf) {
-        out += digits[b >> 4];
-        out += digits[b & 15];
-    }
-    return out;
+    return trace::to_hex(buf.data(), buf.size());
 }
 
 void check_host_name(const std::string &host) {

@@ -1,7 +1,7 @@
 #include "alerts/mailer.hpp"
 
 #include "app/files.hpp"
-#include "app/pg.hpp"  // one_line
+#include "common/one_line.hpp"
 
 // libesmtp.h uses size_t without including <stddef.h>, and declares
 // smtp_starttls_set_ctx and smtp_auth_set_context only when the OpenSSL and
@@ -144,7 +144,7 @@ extern "C" void watch_replies(const char *buf, int len, int writing, void *arg) 
     events->last_heard = std::chrono::steady_clock::now();
     std::string_view reply(buf, len > 0 ? static_cast<size_t>(len) : 0);
     if (reply.substr(0, 3) == "535" && events->login_refused.empty()) {
-        events->login_refused = one_line(reply);
+        events->login_refused = trace::one_line(reply);
     }
 }
 
@@ -200,7 +200,7 @@ struct SslCtxDeleter {
 };
 
 std::string server_text(const smtp_status_t *status) {
-    std::string text = status && status->text ? one_line(status->text) : "";
+    std::string text = status && status->text ? trace::one_line(status->text) : "";
     return std::to_string(status ? status->code : 0) + (text.empty() ? "" : " " + text);
 }
 

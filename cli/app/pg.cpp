@@ -1,28 +1,13 @@
 #include "app/pg.hpp"
 
-#include "trace_core.h"
+#include "common/conninfo.hpp"
+#include "common/one_line.hpp"
 
 #include <cstdlib>
 
 namespace trace_ctl {
 
-std::string one_line(std::string_view message) {
-    std::string out;
-    out.reserve(message.size());
-    for (char c : message) {
-        if (c == '\n' || c == '\r') {
-            if (!out.empty() && out.back() != ' ') {
-                out += ' ';
-            }
-        } else {
-            out += c;
-        }
-    }
-    while (!out.empty() && out.back() == ' ') {
-        out.pop_back();
-    }
-    return out;
-}
+using trace::one_line;
 
 std::optional<std::string> Result::get_optional(int row, int col) const {
     if (is_null(row, col)) {
@@ -41,9 +26,8 @@ long long Result::affected() const {
 }
 
 Connection Connection::open(const std::string &conninfo) {
-    char err[256];
-    if (trace_conninfo_check(conninfo.c_str(), err, sizeof(err)) != 0) {
-        throw PgError(std::string("bad connection string: ") + err);
+    if (std::optional<std::string> problem = trace::conninfo_problem(conninfo)) {
+        throw PgError("bad connection string: " + *problem);
     }
     const char *keywords[] = {"dbname", "application_name", "client_encoding", nullptr};
     const char *values[] = {conninfo.c_str(), "trace-ctl", "UTF8", nullptr};

@@ -70,7 +70,6 @@ private:
 };
 
 // libpq's messages end in a newline and may span lines; trace-ctl prints one line.
-std::string one_line(std::string_view message);
 
 }  // namespace trace_ctl
 

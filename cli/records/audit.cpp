@@ -6,6 +6,7 @@
 #include "records/audit_summary.hpp"
 #include "records/columns.hpp"
 #include "records/listing.hpp"
+#include "trace_contract.h"
 
 namespace trace_ctl {
 
@@ -17,7 +18,7 @@ RecordFilter audit_filter(const AuditOptions &opts, const Config &config) {
         throw UsageError("--failed-only is --action login_failed: give one of the two");
     }
     if (opts.failed_only) {
-        filter.actions = {"login_failed"};
+        filter.actions = {TRACE_ACTION_LOGIN_FAILED};
     } else if (!opts.action.empty()) {
         filter.actions = parse_actions(opts.action);
     }

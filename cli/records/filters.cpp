@@ -1,6 +1,7 @@
 #include "records/filters.hpp"
 
 #include "app/usage_error.hpp"
+#include "trace_contract.h"
 
 #include <arpa/inet.h>
 
@@ -262,7 +263,7 @@ std::vector<std::string> parse_methods(std::string_view text) {
 }
 
 std::vector<std::string> parse_actions(std::string_view text) {
-    static const std::vector<std::string> known = {"login", "logout", "login_failed"};
+    static const std::vector<std::string> known = TRACE_ACTIONS;
     std::vector<std::string> actions;
     for (std::string_view item : split_list(text, "--action")) {
         if (std::find(known.begin(), known.end(), item) == known.end()) {

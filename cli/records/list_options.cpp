@@ -3,12 +3,13 @@
 #include "app/table_output.hpp"
 #include "app/time_text.hpp"
 #include "app/usage_error.hpp"
-#include "trace_core.h"
+#include "common/session_hash.hpp"
 
 #include <openssl/crypto.h>
 
 #include <iostream>
 #include <optional>
+#include <stdexcept>
 
 namespace trace_ctl {
 
@@ -33,15 +34,21 @@ std::string session_hash_of(std::string token, const std::string &key_file) {
         token = read_token_from_stdin();
     }
     unsigned char key[TRACE_SESSION_KEY_MAX];
-    char err[512];
-    int keylen = trace_session_key_read(key_file.c_str(), key, sizeof(key), err, sizeof(err));
-    if (keylen < 0) {
-        throw UsageError(std::string("session key ") + err);
+    struct Wipe {
+        unsigned char *key;
+        ~Wipe() { OPENSSL_cleanse(key, TRACE_SESSION_KEY_MAX); }
+    } wipe{key};
+    std::size_t keylen = 0;
+    try {
+        keylen = trace::read_session_key(key_file, key, sizeof(key));
+    } catch (const trace::SessionKeyError &e) {
+        throw UsageError(std::string("session key ") + e.what());
     }
     char hash[TRACE_SESSION_HASH_LEN];
-    trace_session_hash(key, static_cast<size_t>(keylen),
-                       reinterpret_cast<const unsigned char *>(token.data()), token.size(), hash);
-    OPENSSL_cleanse(key, sizeof(key));
+    if (!trace::session_hash(std::string_view(reinterpret_cast<const char *>(key), keylen), token,
+                             hash)) {
+        throw std::runtime_error("cannot hash the session token: OpenSSL failed");
+    }
     return std::string(hash, sizeof(hash));
 }
 

@@ -1,5 +1,7 @@
 #include "schema/migrations.hpp"
 
+#include "common/hex.hpp"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -14,14 +16,7 @@ std::string sha256_hex(std::string_view data) {
     if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
         throw MigrationError("SHA-256 failed");
     }
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(len * 2);
-    for (unsigned int i = 0; i < len; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 0xf];
-    }
-    return out;
+    return trace::to_hex(digest, len);
 }
 
 std::vector<Migration> parse_migrations(const std::vector<SqlFile> &files) {

@@ -1,5 +1,7 @@
 #include "copy_text.hpp"
 
+#include "common/hex.hpp"
+
 #include <ctime>
 
 namespace trace {
@@ -43,8 +45,6 @@ std::size_t utf8_sequence_length(const unsigned char *s, std::size_t avail) {
     }
     return 0;
 }
-
-const char hex_digits[] = "0123456789abcdef";
 
 void append_visible_byte(std::string &out, unsigned char c) {
     // COPY turns "\\" into one backslash: the stored text is \xHH.

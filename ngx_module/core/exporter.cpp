@@ -1,5 +1,6 @@
 #include "exporter.hpp"
 
+#include "common/hex.hpp"
 #include "guard.hpp"
 #include "stats.hpp"
 
@@ -31,13 +32,11 @@ std::uint64_t random_instance() {
 }
 
 std::string hex64(std::uint64_t v) {
-    static const char digits[] = "0123456789abcdef";
-    std::string s(16, '0');
-    for (int i = 15; i >= 0; --i) {
-        s[static_cast<std::size_t>(i)] = digits[v & 0xF];
-        v >>= 4;
+    unsigned char bytes[8];
+    for (int i = 7; i >= 0; --i, v >>= 8) {
+        bytes[i] = static_cast<unsigned char>(v & 0xff);
     }
-    return s;
+    return to_hex(bytes, sizeof(bytes));
 }
 
 constexpr Millis first_backoff{100};

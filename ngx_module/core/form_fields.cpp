@@ -72,7 +72,7 @@ std::optional<AuditHeader> parse_audit_header(std::string_view value) {
     while (!rest.empty() && is_blank(rest.front())) {
         rest.remove_prefix(1);
     }
-    static const char *const actions[] = {"login", "logout", "login_failed"};
+    static const char *const actions[] = TRACE_ACTIONS;
     for (const char *a : actions) {
         if (action == a) {
             // The user is one token: percent-encoding carries spaces and the rest.

@@ -1,5 +1,7 @@
 #include "pg_link.hpp"
 
+#include "common/one_line.hpp"
+
 #include <cerrno>
 #include <cstdint>
 #include <memory>
@@ -14,25 +16,6 @@ struct ResultDeleter {
     void operator()(PGresult *r) const { PQclear(r); }
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
-
-// libpq's messages end in newlines, span lines and indent with tabs; logs
-// want one line with single spaces.
-std::string one_line(const char *message) {
-    std::string out;
-    for (const char *p = message ? message : ""; *p; ++p) {
-        if (*p == '\n' || *p == '\r' || *p == '\t' || *p == ' ') {
-            if (!out.empty() && out.back() != ' ') {
-                out += ' ';
-            }
-        } else {
-            out += *p;
-        }
-    }
-    while (!out.empty() && out.back() == ' ') {
-        out.pop_back();
-    }
-    return out;
-}
 
 // The batch ledger's key: a violation of it means "already written".
 constexpr std::string_view batches_key = "batches_pkey";

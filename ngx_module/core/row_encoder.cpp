@@ -1,5 +1,6 @@
 #include "row_encoder.hpp"
 
+#include "common/session_hash.hpp"
 #include "copy_text.hpp"
 
 #include <arpa/inet.h>
@@ -71,8 +72,7 @@ void RowEncoder::append_session(std::string &out, const trace_str_t &token,
         return;
     }
     char computed[TRACE_SESSION_HASH_LEN];
-    if (trace_session_hash(reinterpret_cast<const unsigned char *>(session_key_.data()),
-                           session_key_.size(), token.data, token.len, computed) != 0) {
+    if (!session_hash(session_key_, view(token), computed)) {
         append_copy_null(out);
         return;
     }

@@ -12,13 +12,9 @@
 
 namespace trace {
 
-// The column lists the rows are encoded for, in order.
-inline constexpr const char *request_columns =
-    "ts, host, server_name, method, path, query, status, duration, user_name, session, "
-    "client_addr, bytes_sent, user_agent, request_id";
-inline constexpr const char *audit_columns =
-    "ts, host, action, user_name, session, client_addr, method, path, status, source, "
-    "user_agent, request_id";
+// The column lists the rows are encoded for, in order (trace_contract.h).
+inline constexpr const char *request_columns = TRACE_REQUEST_COLUMNS;
+inline constexpr const char *audit_columns = TRACE_AUDIT_COLUMNS;
 
 // Indexed text columns are cut at this many input bytes, so that even a value
 // made of escaped bytes stays under what a btree index entry can hold.

@@ -179,14 +179,17 @@ TEST(Guard, RequestTimeEntriesFailCleanlyWhenMemoryRunsOut) {
     // Nothing but the entry may allocate while a failure is armed: the calls
     // below write into buffers made beforehand, and the checks read them.
 
-    // A longer key each time, so that the cached copy must grow (an allocation).
-    int round = 0;
-    char key[512];
+    // A longer key each time, so that the cached copy must grow (an allocation);
+    // longer than the keys of every other test, whose runs may come first in
+    // this thread and leave the cache that large (session_hash_test: up to 200),
+    // and than this test's own earlier runs (--gtest_repeat).
+    static int round = 0;
+    char key[2048];
     size_t keylen = 0;
     char out[TRACE_SESSION_HASH_LEN];
     with_each_allocation_failing(
         [&] {
-            keylen = 100 + static_cast<size_t>(round++);
+            keylen = 400 + static_cast<size_t>(round++);
             std::memset(key, 'k', keylen);
             std::memset(out, '-', sizeof(out));
             return trace_session_hash(reinterpret_cast<const unsigned char *>(key), keylen,

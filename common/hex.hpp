@@ -1,0 +1,29 @@
+// Bytes as lowercase hexadecimal digits, two per byte, most significant first.
+
+#ifndef TRACE_COMMON_HEX_HPP
+#define TRACE_COMMON_HEX_HPP
+
+#include <cstddef>
+#include <string>
+
+namespace trace {
+
+inline constexpr char hex_digits[] = "0123456789abcdef";
+
+// Writes 2 * len digits to out (no terminating NUL).
+inline void write_hex(char *out, const unsigned char *data, std::size_t len) {
+    for (std::size_t i = 0; i < len; ++i) {
+        out[2 * i] = hex_digits[data[i] >> 4];
+        out[2 * i + 1] = hex_digits[data[i] & 0xf];
+    }
+}
+
+inline std::string to_hex(const unsigned char *data, std::size_t len) {
+    std::string out(2 * len, '0');
+    write_hex(out.data(), data, len);
+    return out;
+}
+
+}  // namespace trace
+
+#endif

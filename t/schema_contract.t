@@ -1,0 +1,65 @@
+# The contract between the module, trace-ctl and sql/: common/trace_contract.h
+# names the columns the module's rows fill and the audit actions; a database
+# migrated from sql/ must have exactly those, and trace-ctl must show every
+# column of both tables. A migration that adds a column, or a rename on one
+# side only, fails here before it fails in production.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use Trace::Test;
+use Trace::Test::Reading qw(insert_rows decode_json_output);
+
+my $t = Trace::Test->new;
+my $pg = $t->postgres_migrated;
+
+# --- what trace_contract.h says ----------------------------------------------------
+my $header = Trace::Test::slurp(Trace::Test::root() . '/common/trace_contract.h');
+sub macro_string {
+    my ($name) = @_;
+    my ($body) = $header =~ /^#define $name\b((?:.*\\\n)*.*)$/m or die "no $name in trace_contract.h";
+    return join '', $body =~ /"([^"]*)"/g;
+}
+my %contract = (
+    requests => [split /,\s*/, macro_string('TRACE_REQUEST_COLUMNS')],
+    audit => [split /,\s*/, macro_string('TRACE_AUDIT_COLUMNS')],
+);
+my @actions = map { macro_string("TRACE_ACTION_$_") } qw(LOGIN LOGOUT LOGIN_FAILED);
+is_deeply(\@actions, [qw(login logout login_failed)], 'trace_contract.h names the three actions');
+like($header, qr/#define TRACE_ACTIONS\s+\{ TRACE_ACTION_LOGIN, TRACE_ACTION_LOGOUT, TRACE_ACTION_LOGIN_FAILED \}/,
+    '... and TRACE_ACTIONS lists all three');
+
+# --- what the migrated database has --------------------------------------------------
+sub db_columns {
+    my ($table) = @_;
+    my $rows = $pg->dbh->selectcol_arrayref(
+        "SELECT column_name FROM information_schema.columns
+         WHERE table_schema = 'trace' AND table_name = ? ORDER BY ordinal_position", undef, $table);
+    return @$rows;
+}
+for my $table (qw(requests audit)) {
+    my @db = db_columns($table);
+    is_deeply([sort grep { $_ ne 'id' } @db], [sort @{ $contract{$table} }],
+        "trace.$table: the columns the module fills are every column but id");
+    my %seen;
+    is_deeply([grep { $seen{$_}++ } @{ $contract{$table} }], [], '... each named once');
+}
+my $check = $pg->value(q{SELECT pg_get_constraintdef(oid) FROM pg_constraint
+    WHERE conrelid = 'trace.audit'::regclass AND contype = 'c'
+      AND pg_get_constraintdef(oid) LIKE '%action%'});
+is_deeply([sort $check =~ /'([a-z_]+)'::text/g], [sort @actions],
+    'trace.audit.action allows exactly the actions of trace_contract.h') or diag($check);
+
+# --- what trace-ctl shows ------------------------------------------------------------
+insert_rows($pg, 'requests', { ts => time, host => 'h', status => 200, path => '/' });
+insert_rows($pg, 'audit', { ts => time, host => 'h', action => 'login', user_name => 'u' });
+for my $command (qw(requests audit)) {
+    my ($rc, $out, $err) = $t->trace_ctl('--db', $pg->conninfo, $command, '--format', 'json');
+    is($rc, 0, "trace-ctl $command --format json") or diag($err);
+    my ($row) = @{ decode_json_output($out) };
+    is_deeply([sort keys %{ $row // {} }], [sort(db_columns($command))],
+        "... shows every column of trace.$command, and only those");
+}
+
+$t->done;
