@@ -30,9 +30,10 @@
  */
 #define TRACE_REQUEST_COLUMNS                                                    \
     "ts, host, server_name, method, path, query, status, duration, user_name, " \
-    "session, client_addr, bytes_sent, user_agent, request_id"
+    "session, client_addr, bytes_sent, user_agent, request_id, escaped, "       \
+    "malformed"
 #define TRACE_AUDIT_COLUMNS                                                      \
     "ts, host, action, user_name, session, client_addr, method, path, status, " \
-    "source, user_agent, request_id"
+    "source, user_agent, request_id, escaped"
 
 #endif /* TRACE_CONTRACT_H */

@@ -87,7 +87,9 @@ ColumnSet make_requests() {
                    plain("client_addr"),
                    plain("bytes_sent", ColumnKind::integer),
                    plain("user_agent"),
-                   plain("request_id")};
+                   plain("request_id"),
+                   plain("escaped"),
+                   plain("malformed", ColumnKind::boolean)};
     size_t path = set.index_of("path");
     size_t query = set.index_of("query");
     size_t duration = set.index_of("duration");
@@ -129,7 +131,8 @@ ColumnSet make_audit() {
                    plain("status", ColumnKind::integer),
                    plain("source"),
                    plain("user_agent"),
-                   plain("request_id")};
+                   plain("request_id"),
+                   plain("escaped")};
     set.text = {
         time_field(set, "TIME", "ts"),
         host_field(set),

@@ -126,6 +126,10 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
     append_optional_text(out, req.user_agent);
     out += '\t';
     append_request_id(out, req.request_id);
+    out += '\t';
+    append_copy_null(out);  // escaped
+    out += '\t';
+    append_copy_null(out);  // malformed
     out += '\n';
 }
 
@@ -153,6 +157,8 @@ void RowEncoder::append_audit(std::string &out, const trace_audit_t &event) cons
     append_optional_text(out, event.user_agent);
     out += '\t';
     append_request_id(out, event.request_id);
+    out += '\t';
+    append_copy_null(out);  // escaped
     out += '\n';
 }
 
