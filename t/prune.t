@@ -43,7 +43,7 @@ is($rc, 0, 'dry run succeeds') or diag($err);
 my $expect_cutoff = $bulk_max - $keep + 1;
 like($out, qr/^trace\.requests: would delete ${\($bulk - $keep)} rows with id < $expect_cutoff and keep the newest $keep$/m,
     'dry run says how many rows it would delete and where the cutoff is');
-like($out, qr/^trace\.audit: every row kept \(max_audit_count is not set\)$/m,
+like($out, qr/^trace\.audit: every row kept \(neither max_audit_count nor max_audit_age_days is set\)$/m,
     'dry run: audit rows are kept when max_audit_count is not set');
 is(count('trace.requests'), $bulk, 'dry run deleted nothing');
 

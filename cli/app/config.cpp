@@ -184,6 +184,10 @@ Config parse_config(const std::string &text, const std::string &origin) {
             c.max_log_count = r.integer(v, key, 0, INT64_MAX);
         } else if (key == "max_audit_count") {
             c.max_audit_count = r.integer(v, key, 0, INT64_MAX);
+        } else if (key == "max_age_days") {
+            c.max_age_days = r.integer(v, key, 1, 36500);
+        } else if (key == "max_audit_age_days") {
+            c.max_audit_age_days = r.integer(v, key, 1, 36500);
         } else if (key == "batch_retention_days") {
             c.batch_retention_days = r.integer(v, key, 1, 36500);
         } else if (key == "quiet_time_minutes") {

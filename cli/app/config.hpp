@@ -47,6 +47,8 @@ struct Config {
     std::vector<std::string> disk_paths;            // empty: every real filesystem
     std::int64_t max_log_count = 10000;
     std::optional<std::int64_t> max_audit_count;    // empty: keep every audit row
+    std::optional<std::int64_t> max_age_days;       // empty: requests kept whatever their age
+    std::optional<std::int64_t> max_audit_age_days; // empty: audit rows kept whatever their age
     std::int64_t batch_retention_days = 30;         // trace.batches entries kept this long
     std::int64_t quiet_time_minutes = 1440;
     std::optional<std::string> host;                // default: the machine's name

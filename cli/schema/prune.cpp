@@ -1,12 +1,16 @@
 // trace-ctl prune: keeps trace.requests (and trace.audit, when asked) at a
-// bounded size, and forgets old entries of the exactly-once ledger and old
-// rejected rows.
+// bounded size and, when asked, at a bounded age, and forgets old entries of
+// the exactly-once ledger and old rejected rows.
 //
 // The cutoff is the id of the N-th newest row, found by walking the primary key
 // (id, host) backwards. Everything below it is deleted in small transactions
 // over id ranges whose lower bound only moves up, so no batch walks the index
 // entries an earlier batch left dead, no lock is held for long, and rows nginx
 // inserts meanwhile are never touched: they get ids above the cutoff.
+//
+// By age, the rows are those whose ts is older: their id span is found through
+// the ts index, and the same id ranges walk it with the time as a filter, since
+// a row replayed from a spool has an old ts and a new id.
 
 #include "schema/prune.hpp"
 
@@ -66,6 +70,28 @@ public:
         long long deleted = delete_id_ranges(table, *oldest, *cutoff, {});
         std::cout << table << ": deleted " << deleted << " rows " << below
                   << ", kept the newest " << keep << " (" << elapsed(started) << ")\n";
+    }
+
+    // Deletes the rows of `table` (requests or audit) that started before
+    // `before` (a timestamptz).
+    void drop_older(const std::string &table, const std::string &before, const std::string &why) {
+        auto started = Clock::now();
+        Result span = db_.exec_params(
+            "SELECT min(id), max(id) FROM " + table + " WHERE ts < $1::timestamptz", {before});
+        if (span.is_null(0, 0)) {
+            std::cout << table << ": no row older than " << before << why << '\n';
+            return;
+        }
+        if (opts_.dry_run) {
+            long long n = count(table, "ts < $1::timestamptz", before);
+            std::cout << table << ": would delete " << n << " rows older than " << before << why
+                      << '\n';
+            return;
+        }
+        long long deleted = delete_id_ranges(table, span.get_int(0, 0),
+                                             one_past(span.get_int(0, 1)), before);
+        std::cout << table << ": deleted " << deleted << " rows older than " << before << why
+                  << " (" << elapsed(started) << ")\n";
     }
 
     // Forgets ledger entries committed before `before` (a timestamptz).
@@ -218,6 +244,10 @@ int run_prune(const Context &ctx, const PruneOptions &opts) {
     std::optional<std::int64_t> keep_audit =
         opts.max_audit_count ? opts.max_audit_count : config.max_audit_count;
     std::int64_t retention_days = opts.retention_days.value_or(config.batch_retention_days);
+    std::optional<std::int64_t> age_requests =
+        opts.max_age_days ? opts.max_age_days : config.max_age_days;
+    std::optional<std::int64_t> age_audit =
+        opts.max_audit_age_days ? opts.max_audit_age_days : config.max_audit_age_days;
 
     Connection db = Connection::open(ctx.conninfo());
     try {
@@ -235,19 +265,33 @@ int run_prune(const Context &ctx, const PruneOptions &opts) {
             }
         }
 
+        // The moment `days` ago, as the database sees it, and how to say it.
+        auto days_ago = [&db](std::int64_t days) {
+            return std::string(db.exec_params("SELECT now() - make_interval(days => $1::int)",
+                                              {std::to_string(days)})
+                                   .get(0, 0));
+        };
+        auto days_text = [](std::int64_t days) { return " (" + std::to_string(days) + " days)"; };
+
+        // Both limits apply when both are set: by count, then by age.
         Pruner pruner(db, opts, ctx.options.verbose);
         pruner.keep_newest("trace.requests", keep_requests);
+        if (age_requests) {
+            pruner.drop_older("trace.requests", days_ago(*age_requests), days_text(*age_requests));
+        }
         if (keep_audit) {
             pruner.keep_newest("trace.audit", *keep_audit);
-        } else {
-            std::cout << "trace.audit: every row kept (max_audit_count is not set)\n";
+        }
+        if (age_audit) {
+            pruner.drop_older("trace.audit", days_ago(*age_audit), days_text(*age_audit));
+        }
+        if (!keep_audit && !age_audit) {
+            std::cout << "trace.audit: every row kept (neither max_audit_count nor "
+                         "max_audit_age_days is set)\n";
         }
 
-        std::string before = std::string(
-            db.exec_params("SELECT now() - make_interval(days => $1::int)",
-                           {std::to_string(retention_days)})
-                .get(0, 0));
-        std::string why = " (" + std::to_string(retention_days) + " days)";
+        std::string before = days_ago(retention_days);
+        std::string why = days_text(retention_days);
         pruner.forget_batches(before, why);
         pruner.forget_rejected(before, why);
     } catch (const PgError &e) {

@@ -15,10 +15,24 @@ namespace trace_ctl {
 namespace {
 
 const char *const prune_help =
-    "Keep trace.requests at the newest max_log_count rows (trace.audit at\n"
-    "max_audit_count, when set) and forget ledger entries and rejected rows older\n"
-    "than batch_retention_days, in small batches that are safe while nginx inserts.\n"
-    "Needs a role that is a member of trace_maintainer.";
+    "Keep trace.requests at the newest max_log_count rows and, when max_age_days is\n"
+    "set, delete those older (trace.audit likewise with max_audit_count and\n"
+    "max_audit_age_days, when set), and forget ledger entries and rejected rows\n"
+    "older than batch_retention_days, in small batches that are safe while nginx\n"
+    "inserts. Needs a role that is a member of trace_maintainer.";
+
+// DAYS or DAYSd: 30, 30d.
+std::int64_t parse_days(const std::string &text, const char *option) {
+    std::string digits = !text.empty() && text.back() == 'd' ? text.substr(0, text.size() - 1) : text;
+    bool ok = !digits.empty() && digits.size() <= 5 &&
+              digits.find_first_not_of("0123456789") == std::string::npos;
+    std::int64_t days = ok ? std::stoll(digits) : 0;
+    if (days < 1 || days > 36500) {
+        throw CLI::ValidationError(option, "\"" + text + "\" is not a number of days from 1 to 36500 "
+                                           "(30, or 30d)");
+    }
+    return days;
+}
 
 const char *const prune_footer =
     "Prints, per table, what it deleted (or, with --dry-run, would delete). Finds\n"
@@ -44,6 +58,20 @@ void add_prune_command(CLI::App &app, Context &ctx, int &exit_code) {
            "rows of trace.audit to keep (default: max_audit_count; unset keeps all)")
         ->type_name("N")
         ->check(CLI::Range(std::int64_t{0}, INT64_MAX));
+    cmd->add_option_function<std::string>(
+           "--max-age",
+           [opts](const std::string &s) { opts->max_age_days = parse_days(s, "--max-age"); },
+           "delete trace.requests rows older than this many days (30 or 30d; default: "
+           "max_age_days; unset: no age limit)")
+        ->type_name("DAYS");
+    cmd->add_option_function<std::string>(
+           "--max-audit-age",
+           [opts](const std::string &s) {
+               opts->max_audit_age_days = parse_days(s, "--max-audit-age");
+           },
+           "delete trace.audit rows older than this many days (default: "
+           "max_audit_age_days; unset: no age limit)")
+        ->type_name("DAYS");
     cmd->add_option_function<std::int64_t>(
            "--retention-days", [opts](std::int64_t n) { opts->retention_days = n; },
            "days of trace.batches and trace.rejected to keep (default: "

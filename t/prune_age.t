@@ -1,0 +1,107 @@
+# trace-ctl prune by age, beside the counts: max_age_days (--max-age) deletes
+# trace.requests rows whose ts is older, max_audit_age_days (--max-audit-age)
+# trace.audit rows; rows replayed late from a spool (old ts, new id) go too;
+# with a count as well, both limits hold.
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use Trace::Test;
+
+my $t = Trace::Test->new;
+my $pg = $t->postgres_migrated;
+my $dir = $t->base;
+
+sub config {
+    my (%keys) = @_;
+    my $text = sprintf(qq{database = "%s"\n}, $pg->conninfo(user => 'trace_ops'));
+    $text .= "$_ = $keys{$_}\n" for sort keys %keys;
+    Trace::Test::spew("$dir/trace.toml", $text);
+}
+sub prune { $t->trace_ctl('--config', "$dir/trace.toml", 'prune', @_) }
+sub value { $pg->value(@_) }
+
+# One request every 6 hours for 60 days, oldest first, each mid-way between two
+# whole days (so that no row sits on a limit); then 20 rows "replayed
+# from a spool": inserted last (highest ids) but 45 days old. Audit: one event a
+# day for 60 days.
+sub fill {
+    $pg->sql('TRUNCATE trace.requests, trace.audit');
+    $pg->sql(q{INSERT INTO trace.requests (ts, host, path, status)
+        SELECT now() - make_interval(hours => 6 * g - 3), 'web', '/in-order', 200
+        FROM generate_series(240, 1, -1) g});
+    $pg->sql(q{INSERT INTO trace.requests (ts, host, path, status)
+        SELECT now() - make_interval(days => 45, secs => g), 'web', '/replayed', 200
+        FROM generate_series(1, 20) g});
+    $pg->sql(q{INSERT INTO trace.audit (ts, host, action, user_name)
+        SELECT now() - make_interval(days => g, hours => -12), 'web', 'login', 'u' || g
+        FROM generate_series(60, 1, -1) g});
+}
+sub older_than { value("SELECT count(*) FROM trace.$_[0] WHERE ts < now() - make_interval(days => $_[1])") }
+
+# --- max_age_days ---------------------------------------------------------------------
+fill();
+config(max_age_days => 30);
+my $old = older_than('requests', 30);
+is($old, 120 + 20, 'the table holds 140 rows older than 30 days, 20 of them replayed late');
+my ($rc, $out, $err) = prune('--dry-run');
+is($rc, 0, 'dry run: exit 0') or diag($err);
+like($out, qr/^trace\.requests: would delete 140 rows older than \S+ \S+ \(30 days\)$/m,
+    'dry run says how many rows are older and than when') or diag($out);
+is(value('SELECT count(*) FROM trace.requests'), 260, '... and deletes nothing');
+
+($rc, $out, $err) = prune('--batch-size', 7);
+is($rc, 0, 'prune with max_age_days = 30: exit 0') or diag($err);
+like($out, qr/^trace\.requests: deleted 140 rows older than \S+ \S+ \(30 days\) \([\d.]+ s\)$/m,
+    'it says what it deleted') or diag($out);
+is(older_than('requests', 30), 0, 'no row older than 30 days is left');
+is(value(q{SELECT count(*) FROM trace.requests WHERE path = '/replayed'}), 0,
+    '... the late-replayed rows included');
+is(value('SELECT count(*) FROM trace.requests'), 120, 'every younger row is kept');
+like($out, qr/^trace\.audit: every row kept \(neither max_audit_count nor max_audit_age_days is set\)$/m,
+    'trace.audit is not touched by max_age_days');
+is(value('SELECT count(*) FROM trace.audit'), 60, '... and keeps its 60 rows');
+
+($rc, $out) = prune();
+like($out, qr/^trace\.requests: no row older than \S+ \S+ \(30 days\)$/m, 'a second run finds nothing to delete');
+
+# --- the flags override the file; the audit table by its own age ------------------------
+fill();
+($rc, $out, $err) = prune('--max-age', '10d', '--max-audit-age', '7');
+is($rc, 0, '--max-age 10d --max-audit-age 7: exit 0') or diag($err);
+is(older_than('requests', 10), 0, '--max-age 10d overrides max_age_days = 30');
+is(value('SELECT count(*) FROM trace.requests'), 40, '... keeping the 40 rows of the last 10 days');
+is(older_than('audit', 7), 0, '--max-audit-age 7 deletes older audit rows');
+is(value('SELECT count(*) FROM trace.audit'), 7, '... keeping a week of them');
+
+# --- both limits: a count and an age -------------------------------------------------------
+fill();
+config(max_age_days => 30, max_log_count => 50, max_audit_count => 40, max_audit_age_days => 20);
+($rc, $out, $err) = prune();
+is($rc, 0, 'count and age together: exit 0') or diag($err);
+# The count keeps the 50 newest ids; 20 of them are the late-replayed rows, which
+# the age deletes: 30 remain, all of them young.
+is(value('SELECT count(*) FROM trace.requests'), 30, 'the count keeps the 50 newest ids, the age then takes 20');
+is(older_than('requests', 30), 0, '... and no row is older than the age');
+is(value(q{SELECT count(*) FROM trace.requests WHERE path = '/in-order'}), 30, '... the 30 newest in-order rows');
+is(value('SELECT count(*) FROM trace.audit'), 20, 'audit: the age bounds it (20 < 40)');
+
+fill();
+config(max_age_days => 30, max_log_count => 1000);
+prune();
+is(value('SELECT count(*) FROM trace.requests'), 120, 'a generous count: the age decides');
+
+# --- bad values -------------------------------------------------------------------------
+for my $bad ('0', '-3', '30h', 'x', '36501') {
+    ($rc, $out, $err) = prune('--max-age', $bad);
+    is($rc, 2, "--max-age $bad: exit 2");
+    like($err, qr/^--max-age: "\Q$bad\E" is not a number of days from 1 to 36500 \(30, or 30d\)$/m,
+        '... with one clear line') or diag($err);
+}
+config(max_age_days => '"30d"');
+($rc, $out, $err) = prune();
+is($rc, 2, 'max_age_days = "30d" in the file: exit 2');
+like($err, qr/trace\.toml.*max_age_days/, '... naming the file and the key') or diag($err);
+
+$t->done;
