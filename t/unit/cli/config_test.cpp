@@ -116,3 +116,15 @@ TEST(Config, MissingDefaultFileMeansDefaults) {
     EXPECT_THROW(trace_ctl::load_config("/nonexistent/trace.toml", true), ConfigError);
     EXPECT_THROW(trace_ctl::load_config("/", true), ConfigError);
 }
+
+TEST(Config, AgeLimitsAreDaysAndUnsetByDefault) {
+    Config none = parse_config("", "trace.toml");
+    EXPECT_FALSE(none.max_age_days.has_value());
+    EXPECT_FALSE(none.max_audit_age_days.has_value());
+    Config c = parse_config("max_age_days = 30\nmax_audit_age_days = 365\n", "trace.toml");
+    EXPECT_EQ(c.max_age_days, 30);
+    EXPECT_EQ(c.max_audit_age_days, 365);
+    EXPECT_NE(error_of("max_age_days = 0\n").find("max_age_days"), std::string::npos);
+    EXPECT_NE(error_of("max_audit_age_days = 36501\n").find("max_audit_age_days"), std::string::npos);
+    EXPECT_NE(error_of("max_age_days = \"30d\"\n").find("max_age_days"), std::string::npos);
+}
