@@ -3,7 +3,8 @@
 # when a resource crosses its threshold, not again within the quiet period,
 # again after it, once "resolved" when it is back under; never a quiet period
 # when the mail failed; one mail when two runs start at once. Thresholds of 0
-# and 100 make real measurements cross or stay under them.
+# and 100 make real measurements cross or stay under them. (Swap, the trend and
+# --textfile: t/check_resources_trend.t.)
 
 use strict;
 use warnings;
@@ -41,7 +42,7 @@ sub config {
     my %smtp = (host => '127.0.0.1', port => $smtp->port, tls => 'none',
         timeout_seconds => 5, %{ delete $k{smtp} // {} });
     my %c = (warning_emails => \@to, memory_threshold => 100, disk_threshold => 100,
-        disk_paths => [$dir], state_file => "$dir/$name/state.json", %k);
+        swap_threshold => 100, disk_paths => [$dir], state_file => "$dir/$name/state.json", %k);
     my $text = join '', map { "$_ = " . toml_value($c{$_}) . "\n" } grep { defined $c{$_} } sort keys %c;
     $text .= "[smtp]\n" . join '', map { "$_ = " . toml_value($smtp{$_}) . "\n" } sort keys %smtp;
     my $file = "$dir/$name." . ++$configs . '.toml';
@@ -102,7 +103,7 @@ for my $opt (qw(--dry-run --no-mail --state --host --path --memory-threshold --d
 {
     like($out, qr/\Q$opt\E/, "--help names $opt");
 }
-like($out, qr/Nagios plugin convention\): 0 OK; 2 CRITICAL.*3 UNKNOWN/s,
+like($out, qr/Nagios plugin convention\): 0 OK; 1 WARNING.*2 CRITICAL.*3 UNKNOWN/s,
     '--help explains the Nagios exit codes');
 
 # --- pure monitoring: --no-mail ---------------------------------------------------------
@@ -110,7 +111,7 @@ my $under = config('under', database => 'host=127.0.0.1 port=1 dbname=none');
 ($rc, $out, $err) = check($under, '--no-mail');
 is($rc, 0, 'all under 100%: exit 0 (OK), without any database') or diag($out, $err);
 my $path = qr/\Q$dir\E/;
-like($out, qr/^RESOURCES OK - memory \d+\.\d%, $path \d+\.\d%, $path inodes \d+\.\d% \| 'memory'=\d+\.\d%;100;100;0;100 '$path'=\d+\.\d%;100;100;0;100 '$path inodes'=\d+\.\d%;100;100;0;100\n\z/,
+like($out, qr/^RESOURCES OK - memory \d+\.\d%, (?:swap \d+\.\d%, )?$path \d+\.\d%, $path inodes \d+\.\d% \| 'memory'=\d+\.\d%;100;100;0;100 (?:'swap'=\d+\.\d%;100;100;0;100 )?'$path'=\d+\.\d%;100;100;0;100 '$path inodes'=\d+\.\d%;100;100;0;100\n\z/,
     'one Nagios status line with perfdata for memory, space and inodes');
 ok(!-e "$dir/under", '--no-mail neither reads nor creates the state file');
 is(scalar(new_mail()), 0, '--no-mail sends nothing');
@@ -129,7 +130,7 @@ cmp_ok(abs($inodes - 100 * ($files - $ffree) / $files), '<', 0.5, 'inodes used a
 
 ($rc, $out, $err) = check($under, '--no-mail', '--memory-threshold', 0);
 is($rc, 2, 'memory over a threshold of 0: exit 2 (CRITICAL)');
-like($out, qr/^RESOURCES CRITICAL - memory \d+\.\d% > 0%, $path /, 'the line starts with what is over');
+like($out, qr/^RESOURCES CRITICAL - memory \d+\.\d% > 0%, (?:swap \d+\.\d%, )?$path /, 'the line starts with what is over');
 like($out, qr/'memory'=\d+\.\d%;0;0;0;100/, 'perfdata carries the threshold');
 
 # Every real filesystem when no path is configured: at least "/" or a container's root.
@@ -163,12 +164,12 @@ SKIP: {
     ($rc, $out, $err) = $in_jail->('');
     unlike(Trace::Test::slurp('/proc/self/mounts'), qr{ \Q$jail\E/proc }, 'the chroot\'s /proc stays private');
     is($rc, 0, 'in a chroot, without disk_paths: exit 0') or diag($out, $err);
-    like($out, qr/^RESOURCES OK - memory \d+\.\d%, \/ \d+\.\d%.*'\/'=\d+\.\d%;85;85;0;100/,
+    like($out, qr/^RESOURCES OK - memory \d+\.\d%, (?:swap \d+\.\d%, )?\/ \d+\.\d%.*'\/'=\d+\.\d%;85;85;0;100/,
         '... and "/" is measured although /proc/self/mounts does not list it') or diag($out, $err);
     # A directory of the same filesystem bound into the chroot (as make test-fresh
     # binds the package cache): the filesystem once, named "/".
     ($rc, $out, $err) = $in_jail->("mount --bind ${\ $t->base}/cache $jail/cache &&");
-    like($out, qr/^RESOURCES OK - memory \d+\.\d%, \/ \d+\.\d%.*'\/'=/,
+    like($out, qr/^RESOURCES OK - memory \d+\.\d%, (?:swap \d+\.\d%, )?\/ \d+\.\d%.*'\/'=/,
         'with a bind mount of the same filesystem: "/" is measured') or diag($out, $err);
     unlike($out, qr{/cache}, '... once, not again under the bind mount') or diag($out, $err);
 }
@@ -380,7 +381,7 @@ is(scalar(new_mail()), 1, '... and does not silence the warning');
 ok(state_of('broken')->{alerts}{memory}, '... and is replaced');
 Trace::Test::spew("$dir/broken2/state.json", "{not json", 0600);
 ($rc, $out, $err) = check(config('broken2'));
-is(eval { state_of('broken2')->{version} }, 1, '... also when no mail was due');
+is(eval { state_of('broken2')->{version} }, 2, '... also when no mail was due');
 
 # --- STARTTLS with a verified certificate, and a login -----------------------------------
 my $pki = "$dir/pki";

@@ -1,14 +1,18 @@
 // The quiet periods of check-resources: which resources were reported over
-// their threshold and when, kept as JSON between cron runs, and the decisions
-// that follow from a new set of measurements. No I/O here (see state_file.hpp).
+// their threshold (or predicted to fill up) and when, and the samples of disk
+// space that the trend is computed from, kept as JSON between cron runs; and
+// the decisions that follow from a new set of measurements. No I/O here (see
+// state_file.hpp).
 
 #ifndef TRACE_CTL_ALERTS_ALERT_STATE_HPP
 #define TRACE_CTL_ALERTS_ALERT_STATE_HPP
 
 #include "alerts/resources.hpp"
+#include "alerts/trend.hpp"
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,10 +28,12 @@ struct AlertRecord {
     double percent = 0;           // what was reported then
     double threshold = 0;
     bool open = true;             // the last mail said "over"; a "resolved" mail is owed
+    std::optional<double> seconds_to_full = std::nullopt;  // a trend warning: what it predicted
 };
 
 struct AlertState {
-    std::map<std::string, AlertRecord> alerts;  // by Measurement::key
+    std::map<std::string, AlertRecord> alerts;    // by Measurement::key
+    std::map<std::string, SampleSeries> samples;  // by the filesystem's path
 };
 
 class StateFormatError : public std::runtime_error {
@@ -35,8 +41,11 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// {"version": 1, "alerts": {"space:/var": {"since": ..., "alerted_at": ..., ...}}}
+// Version 2: {"version": 2, "alerts": {"space:/var": {"since": ..., "alerted_at": ...,
+// ...}}, "samples": {"/var": {"size": BYTES, "points": [[TIME, USED, AVAILABLE], ...]}}}.
+// Version 1 (before the trend) is the same without "samples", and is read too.
 AlertState parse_alert_state(const std::string &json);  // throws StateFormatError
+// Always version 2.
 std::string serialize_alert_state(const AlertState &state);
 
 enum class AlertAction {
@@ -53,6 +62,7 @@ struct AlertDecision {
     Measurement measurement;
     AlertAction action = AlertAction::none;
     AlertRecord previous;  // for remind and resolve: what was reported before
+    std::optional<Forecast> forecast = std::nullopt;  // a trend decision: what it is about
 };
 
 // One decision per measurement, in the same order. A clock that went
@@ -61,6 +71,12 @@ struct AlertDecision {
 std::vector<AlertDecision> decide_alerts(const std::vector<Measurement> &measurements,
                                          const AlertState &state, std::int64_t now,
                                          std::int64_t quiet_seconds);
+
+// The same for trend checks: a filesystem predicted to fill up is "over"; one
+// not measured, or without enough samples for a forecast, keeps its record.
+std::vector<AlertDecision> decide_trend_alerts(const std::vector<TrendCheck> &checks,
+                                               const AlertState &state, std::int64_t now,
+                                               std::int64_t quiet_seconds);
 
 // True when any decision asks for a mail (warn, remind, resolve).
 bool needs_mail(const std::vector<AlertDecision> &decisions);

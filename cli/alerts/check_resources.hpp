@@ -3,6 +3,7 @@
 
 #include "app/context.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,9 +19,12 @@ struct CheckResourcesOptions {
     std::optional<double> memory_threshold;
     std::optional<double> disk_threshold;
     std::optional<double> inode_threshold;
+    std::optional<double> swap_threshold;
+    std::optional<std::int64_t> predict_hours;  // overrides predict_hours; 0: no trend
+    std::string textfile_dir;      // also write the measurements there for node_exporter
 };
 
-// Returns a Nagios status: 0 OK, 2 CRITICAL, 3 UNKNOWN.
+// Returns a Nagios status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 int run_check_resources(const Context &ctx, const CheckResourcesOptions &opts);
 
 // The machine's name for mails: the fully qualified name when the resolver

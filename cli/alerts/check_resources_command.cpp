@@ -2,6 +2,7 @@
 
 #include "alerts/check_resources.hpp"
 #include "alerts/nagios.hpp"
+#include "alerts/textfile.hpp"
 #include "app/config.hpp"
 
 #include <CLI/CLI.hpp>
@@ -17,23 +18,30 @@ namespace trace_ctl {
 namespace {
 
 const char *const check_resources_help =
-    "Measure memory, disk space and inodes against their thresholds, print one\n"
-    "Nagios status line, and mail warning_emails when a resource goes over its\n"
-    "threshold (again after quiet_time_minutes) and once when it is back under.\n"
-    "Needs no database.";
+    "Measure memory, swap, disk space and inodes against their thresholds, print\n"
+    "one Nagios status line, and mail warning_emails when a resource goes over its\n"
+    "threshold or a filesystem will be full within predict_hours (again after\n"
+    "quiet_time_minutes) and once when that is over. Needs no database.";
 
 const char *const check_resources_footer =
-    "Memory used is 1 - MemAvailable/MemTotal; disk space and inodes are measured\n"
-    "as df does, for disk_paths or else every real mounted filesystem. Output:\n"
+    "Memory used is 1 - MemAvailable/MemTotal, swap (when there is any) 1 -\n"
+    "SwapFree/SwapTotal; disk space and inodes are measured as df does, for\n"
+    "disk_paths or else every real mounted filesystem. Output:\n"
     "  RESOURCES CRITICAL - /var 97.0% > 85%, memory 41.2%, / 42.0%, ... |\n"
     "  'memory'=41.2%;85;85;0;100 '/'=42.0%;85;85;0;100 '/ inodes'=3.1%;85;85;0;100 ...\n"
-    "Quiet periods live in the state file.\n\n"
-    "Exit status (Nagios plugin convention): 0 OK; 2 CRITICAL, a resource is over\n"
-    "its threshold; 3 UNKNOWN, nothing is over but something could not be measured\n"
-    "or a mail that was due could not be sent, or the configuration, command line\n"
-    "or state file is unusable. A mail that could not be sent is also reported on\n"
-    "stderr and starts no quiet period: the next run tries again. 1 WARNING is not\n"
-    "used.";
+    "  RESOURCES WARNING - /var full in about 3 h, memory 41.2%, /var 72.0%, ... |\n"
+    "  ... '/var time to full'=12000s;;;0\n"
+    "The prediction is a straight line through the samples of the last 6 hours\n"
+    "(one a run, at most one per 4 minutes; it needs 4 over an hour), kept in the\n"
+    "state file with the quiet periods: runs with warning_emails or --textfile\n"
+    "keep it, --no-mail does not.\n\n"
+    "Exit status (Nagios plugin convention): 0 OK; 1 WARNING, nothing is over its\n"
+    "threshold but a filesystem will be full within predict_hours; 2 CRITICAL, a\n"
+    "resource is over its threshold; 3 UNKNOWN, nothing is over or predicted full\n"
+    "but something could not be measured, or a mail that was due could not be\n"
+    "sent, the state or the textfile could not be written, or the configuration,\n"
+    "command line or state file is unusable. A mail that could not be sent is also\n"
+    "reported on stderr and starts no quiet period: the next run tries again.";
 
 // check-resources answers to Nagios: whatever stops it before it could
 // measure (a bad configuration, the state file) is UNKNOWN, said on stdout for
@@ -61,7 +69,7 @@ const CLI::App *add_check_resources_command(CLI::App &app, Context &ctx, int &ex
                   "change no state");
     cmd->add_flag("--no-mail", opts->no_mail,
                   "only measure and print (a pure monitoring plugin); the state file "
-                  "is neither read nor written");
+                  "is neither read nor written, so there is no prediction");
     cmd->add_option("--state", opts->state_file,
                     std::string("state file of the quiet periods (default: state_file, ") +
                         default_state_file + ")")
@@ -86,6 +94,19 @@ const CLI::App *add_check_resources_command(CLI::App &app, Context &ctx, int &ex
     add_threshold("--disk-threshold", opts->disk_threshold, "disk space", "disk_threshold, 85");
     add_threshold("--inode-threshold", opts->inode_threshold, "inodes",
                   "inode_threshold, else the disk threshold");
+    add_threshold("--swap-threshold", opts->swap_threshold, "swap",
+                  "swap_threshold, else the memory threshold");
+    cmd->add_option_function<std::int64_t>(
+           "--predict-hours", [opts](std::int64_t h) { opts->predict_hours = h; },
+           "warn when a filesystem over 60% used will be full within this many hours at "
+           "its current rate; 0: no trend (default: predict_hours, 24)")
+        ->type_name("HOURS")
+        ->check(CLI::Range(std::int64_t{0}, max_predict_hours));
+    cmd->add_option("--textfile", opts->textfile_dir,
+                    std::string("also write the measurements for node_exporter's textfile "
+                                "collector, as DIR/") +
+                        textfile_name)
+        ->type_name("DIR");
     cmd->callback([&ctx, &exit_code, opts] {
         exit_code = run_nagios_command(ctx, "check-resources", [&](const Context &c) {
             return run_check_resources(c, *opts);

@@ -43,13 +43,16 @@ const char *nagios_status_name(NagiosStatus status) {
     return "UNKNOWN";
 }
 
-NagiosStatus overall_status(const std::vector<Measurement> &measurements) {
+NagiosStatus overall_status(const std::vector<Measurement> &measurements, bool predicted_full) {
     bool unmeasured = false;
     for (const Measurement &m : measurements) {
         if (m.over_threshold()) {
             return nagios_critical;
         }
         unmeasured = unmeasured || !m.measured();
+    }
+    if (predicted_full) {
+        return nagios_warning;
     }
     return unmeasured ? nagios_unknown : nagios_ok;
 }
@@ -90,8 +93,14 @@ std::string perfdata_item(const Measurement &m) {
            threshold + ";0;100";
 }
 
+std::string time_to_full_perfdata(std::string_view label, double seconds) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.0f", seconds);
+    return perfdata_label(std::string(label) + " time to full") + "=" + buf + "s;;;0";
+}
+
 std::string status_line(const std::vector<Measurement> &measurements, NagiosStatus status,
-                        std::string_view note) {
+                        std::string_view note, const StatusExtras &extras) {
     std::string over, unmeasured, rest, perfdata;
     for (const Measurement &m : measurements) {
         if (m.over_threshold()) {
@@ -109,6 +118,9 @@ std::string status_line(const std::vector<Measurement> &measurements, NagiosStat
         perfdata += perfdata_item(m);
     }
     std::string text = over;
+    for (const std::string &warning : extras.warnings) {
+        append_item(text, warning);
+    }
     for (const std::string *part : {&unmeasured, &rest}) {
         append_item(text, *part);
     }
@@ -121,6 +133,12 @@ std::string status_line(const std::vector<Measurement> &measurements, NagiosStat
     }
     std::string line =
         std::string("RESOURCES ") + nagios_status_name(status) + " - " + plugin_text(text);
+    for (const std::string &item : extras.perfdata) {
+        if (!perfdata.empty()) {
+            perfdata += ' ';
+        }
+        perfdata += item;
+    }
     if (!perfdata.empty()) {
         line += " | " + perfdata;
     }

@@ -1,6 +1,6 @@
 // check-resources speaks the Nagios plugin convention: one status line,
 // "RESOURCES <STATE> - <text> | <perfdata>", and exit status 0 OK,
-// 2 CRITICAL, 3 UNKNOWN (1 WARNING is reserved; nothing here warns softly).
+// 1 WARNING (only a filesystem predicted to fill up), 2 CRITICAL, 3 UNKNOWN.
 
 #ifndef TRACE_CTL_ALERTS_NAGIOS_HPP
 #define TRACE_CTL_ALERTS_NAGIOS_HPP
@@ -23,9 +23,12 @@ enum NagiosStatus : int {
 const char *nagios_status_name(NagiosStatus status);
 
 // CRITICAL when any resource is over its threshold (that is what someone must
-// act on, even if another could not be measured), else UNKNOWN when any could
-// not be measured, else OK.
-NagiosStatus overall_status(const std::vector<Measurement> &measurements);
+// act on, even if another could not be measured), else WARNING when
+// `predicted_full` (a filesystem will be full soon: a forecast, not yet a
+// fact), else UNKNOWN when any could not be measured, else OK. The order is
+// that of the monitoring plugins' max_state_alt.
+NagiosStatus overall_status(const std::vector<Measurement> &measurements,
+                            bool predicted_full = false);
 
 // A percentage as printed: one decimal ("42.0"). Thresholds drop a ".0".
 std::string format_percent(double percent);
@@ -39,12 +42,24 @@ std::string perfdata_label(std::string_view label);
 // as warning and as critical level; over it is CRITICAL, as the exit status).
 std::string perfdata_item(const Measurement &m);
 
+// The perfdata item of a filesystem's prediction: 'LABEL time to full'=SECONDSs;;;0
+// (no levels: the warning also needs the filesystem to be over 60% used).
+std::string time_to_full_perfdata(std::string_view label, double seconds);
+
+// What the trend adds to the status line: `warnings` ("/var full in about
+// 3 h") and `perfdata` (time_to_full_perfdata items).
+struct StatusExtras {
+    std::vector<std::string> warnings;
+    std::vector<std::string> perfdata;
+};
+
 // The whole status line for `status`, without a newline. Resources over their
-// threshold come first ("/var 97.0% > 85%"), then those that could not be
-// measured ("memory: why"), then the rest ("/ 42.0%"). `note` (e.g. that mail
-// failed) is appended to the text.
+// threshold come first ("/var 97.0% > 85%"), then the trend's warnings, then
+// those that could not be measured ("memory: why"), then the rest ("/ 42.0%").
+// `note` (e.g. that mail failed) is appended to the text; the trend's perfdata
+// follows that of the measurements.
 std::string status_line(const std::vector<Measurement> &measurements, NagiosStatus status,
-                        std::string_view note = {});
+                        std::string_view note = {}, const StatusExtras &extras = {});
 
 // The status line for a run that could not measure anything (bad
 // configuration, state file trouble): RESOURCES UNKNOWN - message.

@@ -26,18 +26,24 @@ Measurement failed(std::string key, std::string label, std::string description,
     return m;
 }
 
-Measurement measure_memory(double threshold) {
+// Memory, and swap when there is any. When /proc/meminfo cannot be read,
+// memory says why and swap is left out: one error is enough.
+void measure_memory(const Thresholds &thresholds, std::vector<Measurement> &out) {
     const char *key = "memory";
     try {
         std::optional<MemInfo> info = parse_meminfo(read_file("/proc/meminfo").text);
         if (!info || info->total_kb == 0) {
-            return failed(key, key, key, threshold,
-                          "/proc/meminfo has no MemTotal or MemAvailable (Linux 3.14 or later "
-                          "is needed)");
+            out.push_back(failed(key, key, key, thresholds.memory,
+                                 "/proc/meminfo has no MemTotal or MemAvailable (Linux 3.14 or "
+                                 "later is needed)"));
+            return;
         }
-        return Measurement{key, key, key, memory_percent(*info), threshold, {}};
+        out.push_back(Measurement{key, key, key, memory_percent(*info), thresholds.memory, {}});
+        if (std::optional<Measurement> swap = swap_measurement(*info, thresholds.swap)) {
+            out.push_back(std::move(*swap));
+        }
     } catch (const FileError &e) {
-        return failed(key, key, key, threshold, e.what());
+        out.push_back(failed(key, key, key, thresholds.memory, e.what()));
     }
 }
 
@@ -63,8 +69,14 @@ void measure_filesystem(const std::string &path, const Thresholds &thresholds, b
         return;
     }
     std::uint64_t used_blocks = vfs.f_blocks - vfs.f_bfree;
-    out.push_back({space_key, path, space_description,
-                   percent_used(used_blocks, vfs.f_bavail), thresholds.disk, {}});
+    Measurement space{space_key, path, space_description,
+                      percent_used(used_blocks, vfs.f_bavail), thresholds.disk, {}};
+    // Bytes, not blocks: the block size may differ after the filesystem is
+    // replaced, and the trend compares samples across runs.
+    std::uint64_t unit = vfs.f_frsize ? vfs.f_frsize : vfs.f_bsize;
+    space.bytes = SpaceBytes{static_cast<std::uint64_t>(vfs.f_blocks) * unit,
+                             used_blocks * unit, static_cast<std::uint64_t>(vfs.f_bavail) * unit};
+    out.push_back(std::move(space));
     // btrfs and some others have no inode limit and report none.
     if (vfs.f_files > 0) {
         std::uint64_t used_inodes = vfs.f_files - vfs.f_ffree;
@@ -105,6 +117,7 @@ std::vector<std::string> filesystems_to_measure(const std::vector<MountEntry> &m
 
 std::optional<MemInfo> parse_meminfo(std::string_view text) {
     std::optional<std::uint64_t> total, available;
+    std::uint64_t swap_total = 0, swap_free = 0;
     std::istringstream lines{std::string(text)};
     std::string line;
     while (std::getline(lines, line)) {
@@ -118,12 +131,16 @@ std::optional<MemInfo> parse_meminfo(std::string_view text) {
             total = kb;
         } else if (name == "MemAvailable:") {
             available = kb;
+        } else if (name == "SwapTotal:") {
+            swap_total = kb;
+        } else if (name == "SwapFree:") {
+            swap_free = kb;
         }
     }
     if (!total || !available) {
         return std::nullopt;
     }
-    return MemInfo{*total, *available};
+    return MemInfo{*total, *available, swap_total, swap_free};
 }
 
 double percent_used(std::uint64_t used, std::uint64_t available) {
@@ -143,10 +160,25 @@ double memory_percent(const MemInfo &m) {
     return percent_used(m.total_kb - available, available);
 }
 
+double swap_percent(const MemInfo &m) {
+    if (m.swap_total_kb == 0) {
+        return 0;
+    }
+    std::uint64_t free = m.swap_free_kb < m.swap_total_kb ? m.swap_free_kb : m.swap_total_kb;
+    return percent_used(m.swap_total_kb - free, free);
+}
+
+std::optional<Measurement> swap_measurement(const MemInfo &m, double threshold) {
+    if (m.swap_total_kb == 0) {
+        return std::nullopt;
+    }
+    return Measurement{"swap", "swap", "swap", swap_percent(m), threshold, {}};
+}
+
 std::vector<Measurement> measure_resources(const Thresholds &thresholds,
                                            const std::vector<std::string> &paths) {
     std::vector<Measurement> out;
-    out.push_back(measure_memory(thresholds.memory));
+    measure_memory(thresholds, out);
     if (!paths.empty()) {
         for (const std::string &path : paths) {
             measure_filesystem(path, thresholds, false, out);

@@ -16,6 +16,10 @@ namespace trace_ctl {
 
 namespace {
 
+// With the trend's samples a state file holds about 3 KB per filesystem; this
+// leaves room for thousands.
+constexpr std::size_t state_file_limit = 16 << 20;
+
 [[noreturn]] void fail(const std::string &what, const std::string &path, int err) {
     throw StateFileError(what + " " + path + ": " + std::strerror(err));
 }
@@ -93,7 +97,8 @@ StateLock::~StateLock() {
 
 std::optional<std::string> read_state_file(const std::string &path) {
     try {
-        std::optional<FileContents> contents = read_file_if_exists(path, /*follow_links=*/false);
+        std::optional<FileContents> contents =
+            read_file_if_exists(path, /*follow_links=*/false, state_file_limit);
         if (!contents) {
             return std::nullopt;
         }

@@ -178,6 +178,10 @@ Config parse_config(const std::string &text, const std::string &origin) {
             c.disk_threshold = r.percent(v, key);
         } else if (key == "inode_threshold") {
             c.inode_threshold = r.percent(v, key);
+        } else if (key == "swap_threshold") {
+            c.swap_threshold = r.percent(v, key);
+        } else if (key == "predict_hours") {
+            c.predict_hours = r.integer(v, key, 0, max_predict_hours);
         } else if (key == "disk_paths") {
             c.disk_paths = r.strings(v, key);
         } else if (key == "max_log_count") {

@@ -14,6 +14,8 @@ namespace trace_ctl {
 
 inline constexpr const char *default_config_path = "/etc/nginx/trace.toml";
 inline constexpr const char *default_state_file = "/var/lib/nginx-trace/state.json";
+// predict_hours at most a year: a 6-hour window says nothing about later.
+inline constexpr std::int64_t max_predict_hours = 24 * 365;
 
 // A problem with the configuration: one line naming the file, line and key.
 class ConfigError : public std::runtime_error {
@@ -44,6 +46,8 @@ struct Config {
     double memory_threshold = 85;
     double disk_threshold = 85;
     std::optional<double> inode_threshold;          // default: disk_threshold
+    std::optional<double> swap_threshold;           // default: memory_threshold
+    std::int64_t predict_hours = 24;                // the trend's horizon; 0: no trend
     std::vector<std::string> disk_paths;            // empty: every real filesystem
     std::int64_t max_log_count = 10000;
     std::optional<std::int64_t> max_audit_count;    // empty: keep every audit row

@@ -25,6 +25,8 @@ TEST(Config, DefaultsKeepTheOldSettings) {
     EXPECT_EQ(c.memory_threshold, 85);
     EXPECT_EQ(c.disk_threshold, 85);
     EXPECT_FALSE(c.inode_threshold.has_value());
+    EXPECT_FALSE(c.swap_threshold.has_value());
+    EXPECT_EQ(c.predict_hours, 24);
     EXPECT_EQ(c.max_log_count, 10000);
     EXPECT_FALSE(c.max_audit_count.has_value());
     EXPECT_EQ(c.quiet_time_minutes, 1440);
@@ -40,6 +42,8 @@ warning_emails = ["ops@example.org", "root@example.org"]
 memory_threshold = 90
 disk_threshold = 80.5
 inode_threshold = 70
+swap_threshold = 50
+predict_hours = 0
 disk_paths = ["/", "/var"]
 max_log_count = 5000
 max_audit_count = 100000
@@ -64,6 +68,8 @@ from = "nginx@example.org"
     EXPECT_EQ(c.memory_threshold, 90);
     EXPECT_DOUBLE_EQ(c.disk_threshold, 80.5);
     EXPECT_EQ(*c.inode_threshold, 70);
+    EXPECT_EQ(*c.swap_threshold, 50);
+    EXPECT_EQ(c.predict_hours, 0);
     EXPECT_EQ(c.disk_paths.size(), 2u);
     EXPECT_EQ(c.max_log_count, 5000);
     EXPECT_EQ(*c.max_audit_count, 100000);
@@ -95,6 +101,11 @@ TEST(Config, WrongTypeNamesKeyAndLine) {
               "trace.toml:1: 'warning_emails' must be an array of strings");
     EXPECT_EQ(error_of("[smtp]\ntls = \"ssl\"\n"),
               "trace.toml:2: 'smtp.tls' must be \"starttls\", \"tls\" or \"none\", not \"ssl\"");
+    EXPECT_EQ(error_of("swap_threshold = -5\n"),
+              "trace.toml:1: 'swap_threshold' must be a percentage between 0 and 100");
+    EXPECT_EQ(error_of("predict_hours = 9000\n"),
+              "trace.toml:1: 'predict_hours' must be between 0 and 8760, not 9000");
+    EXPECT_EQ(error_of("predict_hours = 1.5\n"), "trace.toml:1: 'predict_hours' must be an integer");
     EXPECT_EQ(error_of("max_log_count = -1\n"),
               "trace.toml:1: 'max_log_count' must be between 0 and 9223372036854775807, not -1");
 }

@@ -74,3 +74,32 @@ TEST(Nagios, Numbers) {
 TEST(Nagios, NothingMeasured) {
     EXPECT_EQ(status_line({}, nagios_ok), "RESOURCES OK - nothing to measure");
 }
+
+TEST(Nagios, APredictionWarnsUnlessSomethingIsOver) {
+    std::vector<Measurement> m = {measured("memory", 12, 85), measured("swap", 3, 85),
+                                  measured("/var", 72, 85)};
+    EXPECT_EQ(overall_status(m, true), nagios_warning);
+    StatusExtras extras{{"/var full in about 3 h"}, {time_to_full_perfdata("/var", 10800.4)}};
+    EXPECT_EQ(status_line(m, nagios_warning, {}, extras),
+              "RESOURCES WARNING - /var full in about 3 h, memory 12.0%, swap 3.0%, /var 72.0% | "
+              "'memory'=12.0%;85;85;0;100 'swap'=3.0%;85;85;0;100 '/var'=72.0%;85;85;0;100 "
+              "'/var time to full'=10800s;;;0");
+    m.push_back(measured("/", 90, 85));
+    EXPECT_EQ(overall_status(m, true), nagios_critical);
+    EXPECT_EQ(status_line(m, nagios_critical, {}, extras).rfind("RESOURCES CRITICAL - / 90.0% > 85%, "
+                                                                "/var full in about 3 h, memory",
+                                                                0),
+              0u)
+        << "what is over comes first, then the predictions";
+    std::vector<Measurement> unmeasured_too = {unmeasured("/data", "Permission denied")};
+    EXPECT_EQ(overall_status(unmeasured_too, true), nagios_warning);
+    EXPECT_EQ(overall_status(unmeasured_too, false), nagios_unknown);
+}
+
+TEST(Nagios, TimeToFullPerfdataWithoutAPrediction) {
+    std::vector<Measurement> m = {measured("/", 40, 85)};
+    StatusExtras extras{{}, {time_to_full_perfdata("/", 400000)}};
+    EXPECT_EQ(status_line(m, overall_status(m), "mail not sent", extras),
+              "RESOURCES OK - / 40.0%; mail not sent | '/'=40.0%;85;85;0;100 "
+              "'/ time to full'=400000s;;;0");
+}

@@ -7,6 +7,8 @@ using trace_ctl::memory_percent;
 using trace_ctl::MemInfo;
 using trace_ctl::parse_meminfo;
 using trace_ctl::percent_used;
+using trace_ctl::swap_measurement;
+using trace_ctl::swap_percent;
 
 TEST(Meminfo, ReadsTotalAndAvailable) {
     auto m = parse_meminfo("MemTotal:       16318424 kB\n"
@@ -66,4 +68,39 @@ TEST(Measurement, OverMeansStrictlyAboveTheRoundedValue) {
     EXPECT_TRUE(m.over_threshold()) << "a threshold of 0 fires as soon as anything is used";
     m.error = "cannot read";
     EXPECT_FALSE(m.over_threshold()) << "what was not measured is not over";
+}
+
+TEST(Meminfo, ReadsSwap) {
+    auto m = parse_meminfo("MemTotal:       16318424 kB\n"
+                           "MemAvailable:    8159212 kB\n"
+                           "SwapCached:          12 kB\n"
+                           "SwapTotal:       2097148 kB\n"
+                           "SwapFree:        1572861 kB\n");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->swap_total_kb, 2097148u);
+    EXPECT_EQ(m->swap_free_kb, 1572861u);
+    EXPECT_DOUBLE_EQ(swap_percent(*m), 25.0);
+    auto swap = swap_measurement(*m, 50);
+    ASSERT_TRUE(swap);
+    EXPECT_EQ(swap->key, "swap");
+    EXPECT_EQ(swap->label, "swap");
+    EXPECT_DOUBLE_EQ(swap->percent, 25.0);
+    EXPECT_DOUBLE_EQ(swap->threshold, 50);
+    EXPECT_FALSE(swap->over_threshold());
+    EXPECT_TRUE(swap_measurement(*m, 24.9)->over_threshold());
+}
+
+TEST(Meminfo, NoSwapIsNoMeasurement) {
+    auto m = parse_meminfo("MemTotal: 1000 kB\nMemAvailable: 500 kB\nSwapTotal: 0 kB\n"
+                           "SwapFree: 0 kB\n");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->swap_total_kb, 0u);
+    EXPECT_FALSE(swap_measurement(*m, 0)) << "no swap: nothing to fill up, not 0%";
+    EXPECT_DOUBLE_EQ(swap_percent(*m), 0.0);
+    auto old = parse_meminfo("MemTotal: 1000 kB\nMemAvailable: 500 kB\n");
+    ASSERT_TRUE(old);
+    EXPECT_FALSE(swap_measurement(*old, 0)) << "no Swap lines at all: no swap either";
+    EXPECT_DOUBLE_EQ(swap_percent(MemInfo{1000, 500, 100, 200}), 0.0)
+        << "free above total is nothing used";
+    EXPECT_DOUBLE_EQ(swap_percent(MemInfo{1000, 500, 100, 0}), 100.0);
 }
