@@ -256,6 +256,7 @@ ngx_http_trace_init_process(ngx_cycle_t *cycle)
     conf.session_key_len = tmcf->session_key.len;
     conf.buffer_size = tmcf->buffer_size;
     conf.batch_size = tmcf->batch_size;
+    conf.flush_interval_ms = (uint32_t) tmcf->flush_interval;
     conf.db_timeout_ms = (uint32_t) tmcf->db_timeout;
     conf.stats = ngx_http_trace_status_claim(cycle, &ngx_http_trace_local_stats);
 

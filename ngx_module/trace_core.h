@@ -187,6 +187,7 @@ typedef struct {
     size_t               session_key_len;
     size_t               buffer_size;       /* memory bound: rows held, in bytes */
     size_t               batch_size;        /* a batch is sent when it holds this much */
+    uint32_t             flush_interval_ms; /* with a spool: longest wait in memory */
     uint32_t             db_timeout_ms;     /* longest wait for any database step */
     uint32_t             retry_max_ms;      /* reconnect backoff ceiling */
     const char          *spool_dir;         /* NULL: no spool */

@@ -4,6 +4,7 @@
 #ifndef TRACE_CORE_BATCH_HPP
 #define TRACE_CORE_BATCH_HPP
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -21,6 +22,8 @@ struct Batch {
     std::string host;         // trace_host when it was made: the ledger's key
     std::string rows;         // COPY text; every row ends in '\n'
     std::uint32_t row_count = 0;
+    // When the worker handed it to the sender thread (not kept in the spool).
+    std::chrono::steady_clock::time_point sealed_at{};
 
     // The two halves of a batch the server refused, with ids derived from this
     // one: the split is the same on every attempt, so a half committed before

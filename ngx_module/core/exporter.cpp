@@ -164,6 +164,7 @@ void Exporter::seal(Batch &batch) {
     batch.table = &batch == &current_[1] ? Table::audit : Table::requests;
     batch.id = hex64(instance_) + "-" + std::to_string(next_sequence_++);
     batch.host = config_.host;
+    batch.sealed_at = Clock::now();
     std::size_t bytes = batch.rows.size();
     Batch next;
     next.rows.reserve(config_.batch_size + 4096);
@@ -472,14 +473,15 @@ void Exporter::release(const Batch &batch, bool still_counted) {
 // include_in_flight and it is not there yet), then the queue, stopping at the
 // first that cannot be written (it and the rest stay in memory, within the
 // bound). The batch being sent goes first so that order holds whatever its
-// outcome; if it commits, its replay is skipped.
-void Exporter::spill_queue(bool include_in_flight) {
+// outcome; if it commits, its replay is skipped. true: at least one batch went.
+bool Exporter::spill_queue(bool include_in_flight) {
     if (!spool_) {
-        return;
+        return false;
     }
-    bool stuck = false;
+    bool stuck = false, moved = false;
     if (include_in_flight && !front_spooled_) {
         if (spool_->append(in_flight_)) {
+            moved = true;
             front_spooled_ = true;
             stat_add(stats_.spooled_rows, in_flight_.row_count);
             release(in_flight_, true);
@@ -502,6 +504,7 @@ void Exporter::spill_queue(bool include_in_flight) {
                 stuck = true;
                 break;
             }
+            moved = true;
             stat_add(stats_.spooled_rows, b.row_count);
             release(b, true);
             taken.pop_front();
@@ -521,15 +524,67 @@ void Exporter::spill_queue(bool include_in_flight) {
                    (suppressed ? " (" + std::to_string(suppressed) + " similar messages not logged)"
                                : std::string()));
     }
+    return moved;
 }
 
+// Called while a step waits on the server (every Link::tick_interval, and
+// whenever the worker seals a batch): a slow or hung database must not keep
+// rows in memory, where a crash of the worker loses them, while a spool could
+// take them.
 void Exporter::spill_under_pressure() {
-    // Called while a step waits on the server: a slow or hung database must
-    // not fill memory while a spool could take the rows.
-    if (!spool_ || queued_bytes_.load(std::memory_order_relaxed) < config_.buffer_size / 2) {
+    bool behind = false;
+    if (!spool_ || !spill_due(behind)) {
         return;
     }
-    spill_queue(front_in_flight_);
+    bool moved = spill_queue(front_in_flight_);
+    std::size_t suppressed = 0;
+    if (moved && behind && behind_notice_.allow(suppressed)) {
+        notice(TRACE_LOG_NOTICE,
+               "trace: PostgreSQL is behind (a batch has waited longer than "
+               "trace_flush_interval, " + std::to_string(config_.flush_interval.count()) +
+                   " ms); batches go to the spool until it catches up" +
+                   (suppressed ? " (" + std::to_string(suppressed) + " similar messages not logged)"
+                               : std::string()));
+    }
+}
+
+// Whether the batches in memory should go to the spool now, the one being sent
+// first. Due when
+// - one of them was sealed more than trace_flush_interval ago: the database is
+//   behind, a batch has waited longer than the worker takes to fill one. Once
+//   they are on disk, a crash of the worker loses at most the batch being
+//   filled and what was sealed within the last interval (and the sender's
+//   look at its queue, every Link::tick_interval);
+// - the spool holds a backlog: new batches go behind it in any case, so they
+//   go at once;
+// - memory is half full: the memory bound.
+// A database that commits each batch within the interval of its sealing costs
+// no disk write. `behind`: the first reason (for the notice).
+bool Exporter::spill_due(bool &behind) {
+    bool waiting = false;
+    Clock::time_point oldest{};
+    if (front_in_flight_ && !front_spooled_) {
+        waiting = true;
+        oldest = in_flight_.sealed_at;
+    }
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!queue_.empty()) {
+            if (!waiting) {
+                oldest = queue_.front().sealed_at;
+            }
+            waiting = true;
+        }
+    }
+    if (!waiting) {
+        return false;
+    }
+    if (queued_bytes_.load(std::memory_order_relaxed) >= config_.buffer_size / 2 ||
+        spool_->has_backlog()) {
+        return true;
+    }
+    behind = Clock::now() - oldest > config_.flush_interval;
+    return behind;
 }
 
 void Exporter::connection_failed(const std::string &error) {

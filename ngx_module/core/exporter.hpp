@@ -38,6 +38,9 @@ struct ExporterConfig {
     std::string session_key;
     std::size_t buffer_size = 8 * 1024 * 1024;
     std::size_t batch_size = 256 * 1024;
+    // trace_flush_interval. With a spool, no sealed batch waits in memory much
+    // longer than this: what a crash of the worker can lose.
+    Millis flush_interval{1000};
     Millis db_timeout{10000};
     Millis retry_max{5000};
     std::string spool_dir;                 // empty: no spool
@@ -95,8 +98,9 @@ private:
     bool ensure_connected();
     void send_front();
     void replay_one();
-    void spill_queue(bool include_in_flight);
+    bool spill_queue(bool include_in_flight);
     void spill_under_pressure();
+    bool spill_due(bool &behind);
     void release(const Batch &batch, bool still_counted);
     void connection_failed(const std::string &error);
     void connection_back();
@@ -140,6 +144,7 @@ private:
     bool was_down_ = false;
     RateLimit failure_log_{Millis(30000)};
     RateLimit spool_warning_{Millis(1000)};
+    RateLimit behind_notice_{Millis(30000)};
 
     std::thread thread_;
 };

@@ -39,6 +39,9 @@ extern "C" trace_exporter_t *trace_exporter_start(const trace_exporter_conf_t *c
         if (conf->batch_size) {
             c.batch_size = conf->batch_size;
         }
+        if (conf->flush_interval_ms) {
+            c.flush_interval = trace::Millis(conf->flush_interval_ms);
+        }
         if (conf->db_timeout_ms) {
             c.db_timeout = trace::Millis(conf->db_timeout_ms);
         }

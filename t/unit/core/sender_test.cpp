@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -35,6 +36,7 @@ enum class Fault {
 struct FakeServer {
     std::mutex mu;
     bool refuse_connect = false;
+    bool hold = false;                        // a slow database: transactions wait while set
     int connects = 0;
     std::deque<std::optional<Fault>> faults;  // one per transaction; nullopt: none
     std::set<std::string> ledger;             // trace.batches: committed batch ids
@@ -76,6 +78,20 @@ public:
         if (!connected_) {
             error_ = r.error = "not connected";
             return r;
+        }
+        // A slow server: the transaction waits, and the sender's tick runs
+        // meanwhile, as PgLink calls it while it waits for an answer.
+        for (;;) {
+            {
+                std::lock_guard<std::mutex> lock(server_.mu);
+                if (!server_.hold) {
+                    break;
+                }
+            }
+            if (tick_) {
+                tick_();
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
         std::lock_guard<std::mutex> lock(server_.mu);
         std::smatch m;
@@ -147,10 +163,11 @@ public:
 
     std::string literal(std::string_view value) const override { return standard_literal(value); }
 
-    void set_tick(std::function<void()>) override {}
+    void set_tick(std::function<void()> tick) override { tick_ = std::move(tick); }
 
 private:
     FakeServer &server_;
+    std::function<void()> tick_;
     bool connected_ = false;
     std::string error_;
 };
@@ -388,4 +405,203 @@ TEST(ExporterOverFakeLink, RowsWaitWhileTheDatabaseCannotBeReachedThenArriveOnce
     }
     EXPECT_TRUE(failure);
     EXPECT_TRUE(back);
+}
+
+// --- the exporter's spool policy when the database is slow ---------------------------
+//
+// With a spool, a batch that has waited longer than the flush interval (being
+// sent, or queued behind the one being sent) goes to disk, the one being sent
+// first: what a crash of the worker can lose is then about one flush interval
+// of rows. A database that keeps up costs no disk write.
+
+namespace {
+
+class ExporterSpoolPolicy : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/trace-exporter-test-XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+    }
+    void TearDown() override {
+        std::string cmd = "rm -rf " + dir_;
+        ASSERT_EQ(std::system(cmd.c_str()), 0);
+    }
+
+    ExporterConfig config(Millis flush_interval, bool spool = true) {
+        ExporterConfig c;
+        c.host = "web-1";
+        c.batch_size = 64 * 1024;
+        c.flush_interval = flush_interval;
+        c.retry_max = Millis(200);
+        if (spool) {
+            c.spool_dir = dir_;
+        }
+        c.stats = &stats_;
+        c.log = collect;
+        c.log_ctx = &messages_;
+        c.make_link = [this](const std::atomic<TimeCount> &, int) {
+            return std::make_unique<FakeLink>(server_);
+        };
+        return c;
+    }
+
+    // `rows` rows, request ids req-<n> counting on from the last, then a flush.
+    void add_batch(Exporter &exporter, int rows) {
+        for (int i = 0; i < rows; ++i) {
+            std::string id = "req-" + std::to_string(next_row_++);
+            trace_request_t req{};
+            req.start_us = 1700000000000000;
+            req.status = 200;
+            req.request_id = {reinterpret_cast<const unsigned char *>(id.data()), id.size()};
+            ASSERT_TRUE(exporter.add_request(req));
+        }
+        exporter.flush();
+    }
+
+    void hold(bool on) {
+        std::lock_guard<std::mutex> lock(server_.mu);
+        server_.hold = on;
+    }
+
+    std::uint64_t stat(const std::uint64_t &counter) { return trace_stats_get(&counter); }
+
+    // The request ids of the committed rows, in the order they were committed.
+    std::vector<int> committed() {
+        std::vector<int> out;
+        static const std::regex id(R"(\treq-(\d+)(\t|$))");
+        for (const auto &row : server_.committed_rows()) {
+            std::smatch m;
+            if (std::regex_search(row, m, id)) {
+                out.push_back(std::stoi(m[1]));
+            } else {
+                ADD_FAILURE() << "no request id in " << row;
+            }
+        }
+        return out;
+    }
+
+    std::vector<int> first(int n) {
+        std::vector<int> out;
+        for (int i = 0; i < n; ++i) {
+            out.push_back(i);
+        }
+        return out;
+    }
+
+    std::size_t attempts() {
+        std::lock_guard<std::mutex> lock(server_.mu);
+        return server_.attempts.size();
+    }
+
+    bool spool_files_left() {
+        std::string cmd = "ls " + dir_ + " | grep -q '\\.spool$'";
+        return std::system(cmd.c_str()) == 0;
+    }
+
+    std::string dir_;
+    FakeServer server_;
+    trace_stats_t stats_{};
+    std::vector<std::string> messages_;
+    int next_row_ = 0;
+};
+
+}  // namespace
+
+TEST_F(ExporterSpoolPolicy, BatchesOfASlowDatabaseGoToTheSpoolAfterTheFlushInterval) {
+    hold(true);
+    Exporter exporter(config(Millis(50)));
+    add_batch(exporter, 3);  // sent, and the server does not answer
+    ASSERT_TRUE(eventually([&] { return stat(stats_.spooled_rows) == 3; }));
+    add_batch(exporter, 3);
+    add_batch(exporter, 3);
+    ASSERT_TRUE(eventually([&] { return stat(stats_.spooled_rows) == 9; }));
+    EXPECT_EQ(stat(stats_.queued_rows), 0u);  // nothing is left only in memory
+    EXPECT_TRUE(spool_files_left());
+    EXPECT_TRUE(server_.committed_rows().empty());
+
+    hold(false);
+    ASSERT_TRUE(eventually([&] { return committed().size() == 9 && !spool_files_left(); }));
+    EXPECT_EQ(committed(), first(9));  // each once, in order
+    // The batch that was being sent committed as it was; its copy in the spool
+    // was skipped, not sent again.
+    EXPECT_EQ(attempts(), 3u);
+    EXPECT_EQ(stat(stats_.duplicate_batches), 0u);
+    EXPECT_EQ(stat(stats_.replayed_rows), 6u);
+    EXPECT_EQ(stat(stats_.dropped_rows), 0u);
+    EXPECT_TRUE(exporter.stop(Millis(1000)));
+    bool said = false;
+    for (const auto &m : messages_) {
+        said |= m == "trace: PostgreSQL is behind (a batch has waited longer than "
+                     "trace_flush_interval, 50 ms); batches go to the spool until it catches up";
+    }
+    EXPECT_TRUE(said);
+}
+
+// Batches sealed every 2 ms, each committed at once: none waits a flush
+// interval (the default, 1 s), none is written to disk.
+TEST_F(ExporterSpoolPolicy, ADatabaseThatKeepsUpCostsNoDiskWrite) {
+    Exporter exporter(config(Millis(1000)));
+    for (int b = 0; b < 40; ++b) {
+        add_batch(exporter, 5);
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ASSERT_TRUE(eventually([&] { return committed().size() == 200; }));
+    EXPECT_EQ(committed(), first(200));
+    EXPECT_EQ(stat(stats_.spooled_rows), 0u);
+    EXPECT_FALSE(spool_files_left());
+    EXPECT_TRUE(exporter.stop(Millis(1000)));
+}
+
+TEST_F(ExporterSpoolPolicy, BatchesYoungerThanTheFlushIntervalWaitInMemory) {
+    hold(true);
+    Exporter exporter(config(Millis(10000)));
+    add_batch(exporter, 3);
+    add_batch(exporter, 3);
+    add_batch(exporter, 3);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(stat(stats_.spooled_rows), 0u);
+    EXPECT_EQ(stat(stats_.queued_rows), 9u);
+    hold(false);
+    ASSERT_TRUE(eventually([&] { return committed().size() == 9; }));
+    EXPECT_EQ(committed(), first(9));
+    EXPECT_EQ(stat(stats_.spooled_rows), 0u);
+    EXPECT_FALSE(spool_files_left());
+    EXPECT_TRUE(exporter.stop(Millis(1000)));
+}
+
+TEST_F(ExporterSpoolPolicy, WithoutASpoolBatchesWaitInMemoryAsBefore) {
+    hold(true);
+    Exporter exporter(config(Millis(50), /*spool=*/false));
+    add_batch(exporter, 3);
+    add_batch(exporter, 3);
+    add_batch(exporter, 3);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(stat(stats_.queued_rows), 9u);
+    EXPECT_EQ(stat(stats_.dropped_rows), 0u);
+    hold(false);
+    ASSERT_TRUE(eventually([&] { return committed().size() == 9; }));
+    EXPECT_EQ(committed(), first(9));
+    EXPECT_TRUE(exporter.stop(Millis(1000)));
+}
+
+// The batch being sent went to the spool, then its commit's answer was lost:
+// the spool's copy is sent again, and the ledger recognises it.
+TEST_F(ExporterSpoolPolicy, ABatchSpooledWhileInFlightIsWrittenOnceWhateverItsOutcome) {
+    {
+        std::lock_guard<std::mutex> lock(server_.mu);
+        server_.faults = {Fault::lost_after_commit};
+    }
+    hold(true);
+    Exporter exporter(config(Millis(50)));
+    add_batch(exporter, 3);
+    ASSERT_TRUE(eventually([&] { return stat(stats_.spooled_rows) == 3; }));
+    add_batch(exporter, 2);
+    ASSERT_TRUE(eventually([&] { return stat(stats_.spooled_rows) == 5; }));
+    hold(false);
+    ASSERT_TRUE(eventually([&] { return committed().size() == 5 && !spool_files_left(); }));
+    EXPECT_EQ(committed(), first(5));
+    EXPECT_EQ(stat(stats_.duplicate_batches), 1u);
+    EXPECT_EQ(stat(stats_.dropped_rows), 0u);
+    EXPECT_TRUE(exporter.stop(Millis(1000)));
 }
