@@ -311,6 +311,7 @@ ngx_http_trace_create_main_conf(ngx_conf_t *cf)
      *     tmcf->session_key = { 0, NULL };
      *     tmcf->default_user = NULL;
      *     tmcf->spool_dir = { 0, NULL };
+     *     tmcf->spool_off = 0;
      *     tmcf->status_zone = NULL;
      *     tmcf->sessions_zone = NULL;
      *     tmcf->status_used = 0;

@@ -51,6 +51,7 @@ typedef struct {
     ngx_msec_t                  drain_timeout;  /* trace_drain_timeout */
     ngx_str_t                   spool_dir;      /* trace_spool */
     off_t                       spool_max_size;
+    ngx_flag_t                  spool_off;      /* trace_spool off */
 
     /* sessions */
     ngx_str_t                   session_key;    /* trace_session_key, the key itself */

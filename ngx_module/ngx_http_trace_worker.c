@@ -10,6 +10,9 @@
 #include "ngx_http_trace_status.h"
 
 
+#define NGX_HTTP_TRACE_SPOOL_NAME  "trace"
+
+
 static void ngx_http_trace_flush_handler(ngx_event_t *ev);
 static void ngx_http_trace_notify_handler(ngx_event_t *ev);
 static void ngx_http_trace_log_message(void *ctx, int level, const char *msg,
@@ -91,10 +94,55 @@ ngx_http_trace_host(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
- * trace_spool DIR [max_size=SIZE]: the directory is registered as one of
- * nginx's paths, so that nginx creates it (0700) and gives it to the worker
- * user at start, as it does for its temporary directories.
+ * The spool's directory is registered as one of nginx's paths, so that nginx
+ * creates it (0700) and gives it to the worker user at start, as it does for
+ * its temporary directories. conf_file is NULL for the default, as nginx's
+ * own default paths have it.
  */
+
+static char *
+ngx_http_trace_spool_path(ngx_conf_t *cf, ngx_http_trace_main_conf_t *tmcf,
+    ngx_str_t *name, u_char *conf_file, ngx_uint_t line)
+{
+    ngx_path_t  *path;
+
+    path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
+    if (path == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    path->name = *name;
+
+    while (path->name.len > 1 && path->name.data[path->name.len - 1] == '/') {
+        path->name.len--;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &path->name, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    path->conf_file = conf_file;
+    path->line = line;
+
+    if (ngx_add_path(cf, &path) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the core wants the directory as a C string */
+
+    tmcf->spool_dir.data = ngx_pnalloc(cf->pool, path->name.len + 1);
+    if (tmcf->spool_dir.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_cpystrn(tmcf->spool_dir.data, path->name.data, path->name.len + 1);
+    tmcf->spool_dir.len = path->name.len;
+
+    return NGX_CONF_OK;
+}
+
+
+/* trace_spool DIR [max_size=SIZE] | off */
 
 char *
 ngx_http_trace_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -103,13 +151,17 @@ ngx_http_trace_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     off_t        size;
     ngx_str_t   *value, s;
-    ngx_path_t  *path;
 
-    if (tmcf->spool_dir.data != NULL) {
+    if (tmcf->spool_dir.data != NULL || tmcf->spool_off) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        tmcf->spool_off = 1;
+        return NGX_CONF_OK;
+    }
 
     if (cf->args->nelts == 3) {
         if (ngx_strncmp(value[2].data, "max_size=", 9) != 0) {
@@ -133,39 +185,43 @@ ngx_http_trace_spool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         tmcf->spool_max_size = size;
     }
 
-    path = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
-    if (path == NULL) {
+    return ngx_http_trace_spool_path(cf, tmcf, &value[1],
+                                     cf->conf_file->file.name.data,
+                                     cf->conf_file->line);
+}
+
+
+/*
+ * Without trace_spool, rows that PostgreSQL cannot take now wait on disk in
+ * a directory beside nginx's own temporary ones (/var/lib/nginx/trace on
+ * Debian, from the client body path nginx was configured with), or under
+ * the prefix when that path is relative. Only a server that records gets
+ * one: nginx creates it at start.
+ */
+
+static char *
+ngx_http_trace_spool_default(ngx_conf_t *cf, ngx_http_trace_main_conf_t *tmcf)
+{
+    u_char     *p, *last;
+    ngx_str_t   name, temp = ngx_string(NGX_HTTP_CLIENT_TEMP_PATH);
+
+    last = temp.data + temp.len;
+    p = last;
+
+    while (p > temp.data && p[-1] != '/') {
+        p--;
+    }
+
+    name.len = (p - temp.data) + sizeof(NGX_HTTP_TRACE_SPOOL_NAME) - 1;
+    name.data = ngx_pnalloc(cf->pool, name.len);
+    if (name.data == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    path->name = value[1];
+    ngx_memcpy(ngx_cpymem(name.data, temp.data, p - temp.data),
+               NGX_HTTP_TRACE_SPOOL_NAME, sizeof(NGX_HTTP_TRACE_SPOOL_NAME) - 1);
 
-    while (path->name.len > 1 && path->name.data[path->name.len - 1] == '/') {
-        path->name.len--;
-    }
-
-    if (ngx_conf_full_name(cf->cycle, &path->name, 0) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    path->conf_file = cf->conf_file->file.name.data;
-    path->line = cf->conf_file->line;
-
-    if (ngx_add_path(cf, &path) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    /* the core wants the directory as a C string */
-
-    tmcf->spool_dir.data = ngx_pnalloc(cf->pool, path->name.len + 1);
-    if (tmcf->spool_dir.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_cpystrn(tmcf->spool_dir.data, path->name.data, path->name.len + 1);
-    tmcf->spool_dir.len = path->name.len;
-
-    return NGX_CONF_OK;
+    return ngx_http_trace_spool_path(cf, tmcf, &name, NULL, 0);
 }
 
 
@@ -199,6 +255,13 @@ ngx_http_trace_worker_init_main_conf(ngx_conf_t *cf,
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"trace_flush_interval\" and \"trace_db_timeout\" "
                       "must be greater than zero");
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->trace_file != NULL && tmcf->spool_dir.data == NULL
+        && !tmcf->spool_off
+        && ngx_http_trace_spool_default(cf, tmcf) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

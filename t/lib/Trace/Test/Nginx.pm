@@ -8,7 +8,10 @@ package Trace::Test::Nginx;
 # %%PORT%% is the test's HTTP port, %%PORT_NAME%% its port NAME (both from
 # $t->port), %%PREFIX%% nginx's directory, %%TRACE_DB%% a conninfo for the
 # module's role when PostgreSQL runs; the load_module line, pid, error_log,
-# worker_processes and events block are added.
+# worker_processes and events block are added. A server that records
+# (trace_db) and names no trace_spool gets one in its own directory, the
+# module's default behaviour without sharing /var/lib/nginx/trace between
+# tests; `default_spool => 1` leaves the module's default in place.
 
 use strict;
 use warnings;
@@ -41,6 +44,10 @@ sub write_nginx_conf {
         my $db = $self->{pg} ? $self->{pg}->conninfo(user => 'nginx_module')
                              : 'host=127.0.0.1 port=1 dbname=trace';
         $conf =~ s/%%TRACE_DB%%/$db/g;
+    }
+    if ($conf =~ /^\s*trace_db\s/m && $conf !~ /^\s*trace_spool\s/m && !$args{default_spool}) {
+        # on the same line, so that errors keep their line numbers
+        $conf =~ s/^(\s*http\s*\{)/$1 trace_spool $prefix\/spool;/m;
     }
     my $workers = $args{workers} // 1;
     my $module = Trace::Test::build() . '/ngx_http_trace_module.so';

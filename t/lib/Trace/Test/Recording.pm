@@ -30,13 +30,15 @@ package Trace::Test::Recording;
 #   status    a path: location = PATH { trace off; trace_status; }
 #   body      what location / returns, as nginx reads it in quotes (ok\n)
 #   workers   worker_processes (default 1)
+#   default_spool  1: no trace_spool of the test's own (the module's default
+#             directory; see Trace::Test::Nginx)
 #   any other pair is an http directive "NAME VALUE;", written in the order
 #   given, after trace_db (trace_flush_interval, trace_spool, access_log, ...)
 
 use strict;
 use warnings;
 
-my %SERVER_ARGS = map { $_ => 1 } qw(trace_db status body workers);
+my %SERVER_ARGS = map { $_ => 1 } qw(trace_db status body workers default_spool);
 
 # The nginx.conf body for these arguments (workers aside), for $t->nginx.
 sub recording_nginx_conf {
@@ -70,7 +72,7 @@ sub start_recording_nginx {
     my ($self, @args) = @_;
     my %opt = @args;
     return $self->nginx($self->recording_nginx_conf(@args),
-        defined $opt{workers} ? (workers => $opt{workers}) : ());
+        map { defined $opt{$_} ? ($_ => $opt{$_}) : () } qw(workers default_spool));
 }
 
 1;
