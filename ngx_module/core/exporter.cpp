@@ -63,7 +63,9 @@ Exporter::Exporter(const ExporterConfig &config)
     if (config_.make_link) {
         link_ = config_.make_link(hard_deadline_, wake_fd_);
     } else {
-        link_ = std::make_unique<PgLink>(config_.conninfo, hard_deadline_, wake_fd_);
+        link_ = std::make_unique<PgLink>(
+            config_.conninfo, hard_deadline_, wake_fd_,
+            [this](int level, const std::string &m) { notice(level, m); });
     }
     sender_ = std::make_unique<Sender>(
         *link_, config_.db_timeout, stats_,
