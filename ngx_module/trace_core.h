@@ -106,6 +106,13 @@ typedef struct {
     trace_str_t              user_agent;
     trace_str_t              request_id;
     const trace_redactor_t  *redactor;      /* NULL: the built-in list */
+    /*
+     * nginx rejected the request while reading its request line or header:
+     * uri is then the target as the client sent it (stored cut to 2 KB),
+     * and uri_cut says that the client's target went on beyond it.
+     */
+    int                      malformed;
+    int                      uri_cut;
 } trace_request_t;
 
 

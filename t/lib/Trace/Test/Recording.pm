@@ -30,13 +30,15 @@ package Trace::Test::Recording;
 #   status    a path: location = PATH { trace off; trace_status; }
 #   body      what location / returns, as nginx reads it in quotes (ok\n)
 #   workers   worker_processes (default 1)
+#   locations more locations of the server, each "MATCH { ... }", in an array
+#             (['= /refused { return 400; }'])
 #   any other pair is an http directive "NAME VALUE;", written in the order
 #   given, after trace_db (trace_flush_interval, trace_spool, access_log, ...)
 
 use strict;
 use warnings;
 
-my %SERVER_ARGS = map { $_ => 1 } qw(trace_db status body workers);
+my %SERVER_ARGS = map { $_ => 1 } qw(trace_db status body workers locations);
 
 # The nginx.conf body for these arguments (workers aside), for $t->nginx.
 sub recording_nginx_conf {
@@ -50,6 +52,7 @@ sub recording_nginx_conf {
             unless $name =~ /^[a-z][a-z0-9_]*$/;
         push @directives, "    $name $value;\n";
     }
+    my $locations = join '', map { "        location $_\n" } @{ $opt{locations} // [] };
     my $status = defined $opt{status}
         ? "        location = $opt{status} { trace off; trace_status; }\n" : '';
     return "http {\n"
@@ -60,6 +63,7 @@ sub recording_nginx_conf {
         . "        trace on;\n"
         . "        trace_only_authenticated off;\n"
         . "        location / { return 200 \"$opt{body}\"; }\n"
+        . $locations
         . $status
         . "    }\n"
         . "}\n";
