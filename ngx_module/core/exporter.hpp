@@ -97,6 +97,7 @@ private:
     void replay_one();
     void spill_queue(bool include_in_flight);
     void spill_under_pressure();
+    void check_spool();
     void release(const Batch &batch, bool still_counted);
     void connection_failed(const std::string &error);
     void connection_back();
