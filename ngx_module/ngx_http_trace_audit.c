@@ -7,7 +7,10 @@
  *                noted by the header filter (ngx_http_trace_header.c)
  *   basic auth   a 401 to a request that carried credentials (trace_audit_basic_auth)
  *
- * In the log phase, each becomes an event for the exporter.
+ * In the log phase, each becomes an event for the exporter: at most one event
+ * per action and request, the first in that order (a rule, then the header,
+ * then basic auth), so that a failed login that a rule and basic auth both see
+ * counts once.
  */
 
 #include "ngx_http_trace_audit.h"
@@ -37,6 +40,8 @@ static char *ngx_http_trace_rule_statuses(ngx_conf_t *cf,
     ngx_http_trace_audit_rule_t *rule, ngx_str_t *list);
 static ngx_int_t ngx_http_trace_rule_matches(ngx_http_request_t *r,
     ngx_http_trace_audit_rule_t *rule, trace_str_t *path, ngx_uint_t status);
+static ngx_uint_t ngx_http_trace_first_of_action(ngx_uint_t *seen,
+    const char *action);
 static void ngx_http_trace_emit(ngx_http_request_t *r,
     ngx_http_trace_loc_conf_t *tlcf, trace_exporter_t *exp, trace_audit_t *ev,
     const char *action, const char *source, trace_str_t *user);
@@ -260,7 +265,7 @@ void
 ngx_http_trace_record_audit(ngx_http_request_t *r,
     ngx_http_trace_loc_conf_t *tlcf, trace_exporter_t *exp)
 {
-    ngx_uint_t                      i, status;
+    ngx_uint_t                      i, status, seen;
     trace_str_t                     path, user;
     trace_audit_t                   ev;
     ngx_http_trace_ctx_t           *ctx;
@@ -288,11 +293,15 @@ ngx_http_trace_record_audit(ngx_http_request_t *r,
 
     ngx_http_trace_request_id(r, tlcf, &ev.request_id);
 
+    seen = 0;
+
     if (tlcf->audit_rules != NULL) {
         rule = tlcf->audit_rules->elts;
 
         for (i = 0; i < tlcf->audit_rules->nelts; i++) {
-            if (!ngx_http_trace_rule_matches(r, &rule[i], &path, status)) {
+            if (!ngx_http_trace_rule_matches(r, &rule[i], &path, status)
+                || !ngx_http_trace_first_of_action(&seen, rule[i].action))
+            {
                 continue;
             }
 
@@ -309,6 +318,10 @@ ngx_http_trace_record_audit(ngx_http_request_t *r,
         hev = ctx->header_events->elts;
 
         for (i = 0; i < ctx->header_events->nelts; i++) {
+            if (!ngx_http_trace_first_of_action(&seen, hev[i].action)) {
+                continue;
+            }
+
             if (hev[i].user.len) {
                 ngx_http_trace_str(&user, &hev[i].user);
 
@@ -325,7 +338,8 @@ ngx_http_trace_record_audit(ngx_http_request_t *r,
         && status == NGX_HTTP_UNAUTHORIZED
         && r->headers_in.authorization != NULL
         && ngx_http_auth_basic_user(r) == NGX_OK
-        && r->headers_in.user.len)
+        && r->headers_in.user.len
+        && ngx_http_trace_first_of_action(&seen, TRACE_ACTION_LOGIN_FAILED))
     {
         ngx_http_trace_str(&user, &r->headers_in.user);
         ngx_http_trace_emit(r, tlcf, exp, &ev, TRACE_ACTION_LOGIN_FAILED, "basic_auth",
@@ -377,6 +391,36 @@ ngx_http_trace_rule_matches(ngx_http_request_t *r,
     }
 
     return trace_regex_match(rule->regex, path->data, path->len);
+}
+
+
+/*
+ * One event per action and request: true the first time an action is seen,
+ * noting it in seen (a bit per action).
+ */
+
+static ngx_uint_t
+ngx_http_trace_first_of_action(ngx_uint_t *seen, const char *action)
+{
+    ngx_uint_t          i, bit;
+
+    static const char  *actions[] = TRACE_ACTIONS;
+
+    for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+        if (ngx_strcmp(action, actions[i]) == 0) {
+            break;
+        }
+    }
+
+    bit = (ngx_uint_t) 1 << i;
+
+    if (*seen & bit) {
+        return 0;
+    }
+
+    *seen |= bit;
+
+    return 1;
 }
 
 

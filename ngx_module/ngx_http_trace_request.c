@@ -10,6 +10,7 @@
 
 
 static void ngx_http_trace_ctx_cleanup(void *data);
+static u_char *ngx_http_trace_target_end(u_char *target, u_char *end);
 
 
 ngx_int_t
@@ -89,10 +90,23 @@ ngx_http_trace_now_us(void)
 void
 ngx_http_trace_path(ngx_http_request_t *r, trace_str_t *path)
 {
+    trace_str_t  uri;
+
+    uri.data = r->unparsed_uri.data;
+    uri.len = r->unparsed_uri.len;
+
+    ngx_http_trace_uri_path(&uri, path);
+}
+
+
+/* The path of a target: before the first '?'; none for an empty target. */
+
+void
+ngx_http_trace_uri_path(trace_str_t *uri, trace_str_t *path)
+{
     u_char  *question;
 
-    path->data = r->unparsed_uri.data;
-    path->len = r->unparsed_uri.len;
+    *path = *uri;
 
     if (path->data == NULL || path->len == 0) {
         path->data = NULL;
@@ -105,6 +119,123 @@ ngx_http_trace_path(ngx_http_request_t *r, trace_str_t *path)
     if (question != NULL) {
         path->len = question - path->data;
     }
+}
+
+
+/*
+ * Whether nginx itself rejected the request while it read the request line or
+ * the header (400 for /a%00b, /../x or a control byte, 408, 414, 494, 505, no
+ * Host): such a request is finalized before the post-read phase, which makes
+ * the context of every request that nginx goes on to process.
+ */
+
+ngx_uint_t
+ngx_http_trace_rejected(ngx_http_request_t *r)
+{
+    return ngx_http_trace_get_ctx(r, 0) == NULL;
+}
+
+
+/*
+ * What the client sent as the target of a rejected request, and the method
+ * when nginx had read it. nginx fills unparsed_uri only once it has accepted
+ * the target; before that the request line is still in header_in, from
+ * request_start, as it came: up to the first LF when the line ended, else up
+ * to what nginx holds of it (a line longer than its buffer: 414; or one the
+ * client never finished: 400, 408), and then *cut is set. The target is what
+ * follows the method and its spaces, up to the space before " HTTP/"; without
+ * a method nginx could read (a TLS handshake on a plain port, say), the whole
+ * line.
+ */
+
+void
+ngx_http_trace_rejected_target(ngx_http_request_t *r, trace_str_t *method,
+    trace_str_t *target, ngx_uint_t *cut)
+{
+    u_char     *start, *end, *p, *lf;
+    ngx_buf_t  *b;
+
+    method->data = NULL;
+    method->len = 0;
+    target->data = NULL;
+    target->len = 0;
+    *cut = 0;
+
+    if (r->method_name.len) {
+        ngx_http_trace_str(method, &r->method_name);
+    }
+
+    if (r->unparsed_uri.data != NULL) {
+        ngx_http_trace_str(target, &r->unparsed_uri);
+        return;
+    }
+
+    b = r->header_in;
+    start = r->request_start;
+
+    /* HTTP/2 builds no request line to read; and only bytes nginx holds */
+
+    if (b == NULL || start == NULL || start < b->start || start > b->last) {
+        return;
+    }
+
+    lf = ngx_strlchr(start, b->last, LF);
+
+    if (lf != NULL) {
+        end = (lf > start && lf[-1] == CR) ? lf - 1 : lf;
+
+    } else {
+        end = b->last;
+        *cut = 1;
+    }
+
+    p = start;
+
+    if (r->method_end != NULL && r->method_end >= start && r->method_end < end) {
+        p = r->method_end + 1;
+
+        if (method->data == NULL) {
+            method->data = start;
+            method->len = p - start;
+        }
+
+        while (p < end && *p == ' ') {
+            p++;
+        }
+
+        if (lf != NULL) {
+            end = ngx_http_trace_target_end(p, end);
+        }
+    }
+
+    target->data = p;
+    target->len = end - p;
+}
+
+
+/* The end of the target in a whole request line: before " HTTP/", if any. */
+
+static u_char *
+ngx_http_trace_target_end(u_char *target, u_char *end)
+{
+    u_char  *p;
+    size_t   n, len;
+
+    len = sizeof(" HTTP/") - 1;
+
+    for (n = end - target; n >= len; n--) {
+        p = target + n - len;
+
+        if (ngx_strncmp(p, " HTTP/", len) == 0) {
+            while (p > target && p[-1] == ' ') {
+                p--;
+            }
+
+            return p;
+        }
+    }
+
+    return end;
 }
 
 

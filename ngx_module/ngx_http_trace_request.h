@@ -46,7 +46,13 @@ int64_t ngx_http_trace_start_us(ngx_http_request_t *r);
 
 ngx_uint_t ngx_http_trace_status_code(ngx_http_request_t *r);
 void ngx_http_trace_path(ngx_http_request_t *r, trace_str_t *path);
+void ngx_http_trace_uri_path(trace_str_t *uri, trace_str_t *path);
 void ngx_http_trace_str(trace_str_t *dst, ngx_str_t *src);
+
+/* A request nginx rejected before processing it, and what its client sent. */
+ngx_uint_t ngx_http_trace_rejected(ngx_http_request_t *r);
+void ngx_http_trace_rejected_target(ngx_http_request_t *r, trace_str_t *method,
+    trace_str_t *target, ngx_uint_t *cut);
 void ngx_http_trace_value(ngx_http_request_t *r, ngx_http_complex_value_t *cv,
     trace_str_t *dst);
 

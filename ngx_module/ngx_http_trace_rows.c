@@ -126,17 +126,39 @@ void
 ngx_http_trace_record_request(ngx_http_request_t *r,
     ngx_http_trace_loc_conf_t *tlcf, trace_exporter_t *exp)
 {
-    trace_str_t                 path;
+    ngx_uint_t                  cut;
+    trace_str_t                 path, method, uri;
     trace_request_t             rec;
     ngx_http_core_srv_conf_t   *cscf;
 
-    ngx_http_trace_path(r, &path);
+    ngx_memzero(&rec, sizeof(trace_request_t));
+    ngx_memzero(&method, sizeof(trace_str_t));
+    ngx_memzero(&uri, sizeof(trace_str_t));
+
+    if (ngx_http_trace_rejected(r)) {
+
+        /* what the client sent: nginx has not parsed it, or not all of it */
+
+        ngx_http_trace_rejected_target(r, &method, &uri, &cut);
+        ngx_http_trace_uri_path(&uri, &path);
+        rec.malformed = 1;
+        rec.uri_cut = cut ? 1 : 0;
+
+    } else {
+        ngx_http_trace_path(r, &path);
+
+        if (r->method_name.len) {
+            ngx_http_trace_str(&method, &r->method_name);
+        }
+
+        if (r->unparsed_uri.len) {
+            ngx_http_trace_str(&uri, &r->unparsed_uri);
+        }
+    }
 
     if (tlcf->exclude != NULL && ngx_http_trace_excluded(tlcf->exclude, &path)) {
         return;
     }
-
-    ngx_memzero(&rec, sizeof(trace_request_t));
 
     ngx_http_trace_value(r, tlcf->user, &rec.user);
 
@@ -175,13 +197,8 @@ ngx_http_trace_record_request(ngx_http_request_t *r,
         }
     }
 
-    if (r->method_name.len) {
-        ngx_http_trace_str(&rec.method, &r->method_name);
-    }
-
-    if (r->unparsed_uri.len) {
-        ngx_http_trace_str(&rec.uri, &r->unparsed_uri);
-    }
+    rec.method = method;
+    rec.uri = uri;
 
     rec.status = (int) ngx_http_trace_status_code(r);
 

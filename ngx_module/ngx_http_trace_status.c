@@ -200,7 +200,7 @@ ngx_http_trace_status_handler(ngx_http_request_t *r)
 
     size = sizeof("{\"version\":\"\",\"host\":\"\",\"workers\":[]}\n")
            + sizeof(TRACE_VERSION) + 6 * tmcf->host.len
-           + n * (640 + 6 * sizeof(((trace_stats_t *) 0)->last_error));
+           + n * (720 + 6 * sizeof(((trace_stats_t *) 0)->last_error));
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -252,11 +252,23 @@ ngx_http_trace_status_worker(u_char *p, ngx_http_trace_slot_t *slot)
 {
     char            error[sizeof(((trace_stats_t *) 0)->last_error)];
     size_t          len;
+    const char     *spool;
     trace_stats_t  *s;
 
     s = &slot->stats;
 
     len = trace_stats_read_error(s, error, sizeof(error));
+
+    switch (trace_stats_get(&s->spool_state)) {
+    case TRACE_SPOOL_USABLE:
+        spool = "true";
+        break;
+    case TRACE_SPOOL_UNUSABLE:
+        spool = "false";
+        break;
+    default:
+        spool = "null";     /* no trace_spool */
+    }
 
     p = ngx_sprintf(p,
             "{\"pid\":%uA,\"started\":%uA,\"connected\":%s,"
@@ -264,7 +276,7 @@ ngx_http_trace_status_worker(u_char *p, ngx_http_trace_slot_t *slot)
             "\"sent_rows\":%uL,\"sent_batches\":%uL,"
             "\"duplicate_batches\":%uL,\"spooled_rows\":%uL,"
             "\"replayed_rows\":%uL,\"rejected_rows\":%uL,"
-            "\"dropped_rows\":%uL,\"spool_bytes\":%uL,"
+            "\"dropped_rows\":%uL,\"spool_bytes\":%uL,\"spool_usable\":%s,"
             "\"last_error_time\":%uL,\"last_error\":\"",
             slot->pid, slot->started,
             trace_stats_get(&s->connected) ? "true" : "false",
@@ -275,7 +287,7 @@ ngx_http_trace_status_worker(u_char *p, ngx_http_trace_slot_t *slot)
             trace_stats_get(&s->replayed_rows),
             trace_stats_get(&s->rejected_rows),
             trace_stats_get(&s->dropped_rows),
-            trace_stats_get(&s->spool_bytes),
+            trace_stats_get(&s->spool_bytes), spool,
             trace_stats_get(&s->last_error_time));
 
     p = (u_char *) ngx_escape_json(p, (u_char *) error, len);

@@ -106,6 +106,13 @@ typedef struct {
     trace_str_t              user_agent;
     trace_str_t              request_id;
     const trace_redactor_t  *redactor;      /* NULL: the built-in list */
+    /*
+     * nginx rejected the request while reading its request line or header:
+     * uri is then the target as the client sent it (stored cut to 2 KB),
+     * and uri_cut says that the client's target went on beyond it.
+     */
+    int                      malformed;
+    int                      uri_cut;
 } trace_request_t;
 
 
@@ -157,10 +164,19 @@ typedef struct {
     uint64_t     replayed_rows;
     uint64_t     spool_bytes;
     uint64_t     connected;         /* 1 while a connection is up */
+    uint64_t     spool_state;       /* TRACE_SPOOL_NONE, _USABLE, _UNUSABLE */
     uint64_t     last_error_time;   /* seconds since the epoch */
     uint64_t     error_seq;         /* odd while last_error is being written */
     char         last_error[256];
 } trace_stats_t;
+
+/*
+ * Whether the worker can write its spool: checked when it starts (a file made
+ * and removed there as the worker's user), and again at every write.
+ */
+#define TRACE_SPOOL_NONE      0     /* no trace_spool */
+#define TRACE_SPOOL_USABLE    1
+#define TRACE_SPOOL_UNUSABLE  2
 
 
 /* Reading counters that another thread or process updates. */

@@ -116,7 +116,7 @@ void append_copy_text(std::string &out, std::string_view value, std::size_t max_
         }
     }
     if (cut) {
-        out.append("\xE2\x80\xA6", 3);  // …
+        out.append(cut_mark);
     }
 }
 

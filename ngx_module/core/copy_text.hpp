@@ -21,6 +21,9 @@ namespace trace {
 void append_copy_text(std::string &out, std::string_view value,
                       std::size_t max_input = SIZE_MAX);
 
+// The mark that ends a value that was cut: "…".
+inline constexpr std::string_view cut_mark = "\xE2\x80\xA6";
+
 // The field for SQL NULL.
 inline void append_copy_null(std::string &out) { out.append("\\N", 2); }
 

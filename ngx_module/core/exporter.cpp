@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <random>
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -29,6 +30,19 @@ std::uint64_t random_instance() {
             static_cast<std::uint64_t>(::getpid());
     }
     return v;
+}
+
+// "nobody (uid 65534)": who the worker runs as, for messages about files.
+std::string process_user() {
+    uid_t uid = ::geteuid();
+    std::string text = "uid " + std::to_string(uid);
+    char buf[4096];
+    struct passwd pw {};
+    struct passwd *found = nullptr;
+    if (::getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found != nullptr) {
+        text = std::string(found->pw_name) + " (" + text + ")";
+    }
+    return text;
 }
 
 std::string hex64(std::uint64_t v) {
@@ -63,7 +77,9 @@ Exporter::Exporter(const ExporterConfig &config)
     if (config_.make_link) {
         link_ = config_.make_link(hard_deadline_, wake_fd_);
     } else {
-        link_ = std::make_unique<PgLink>(config_.conninfo, hard_deadline_, wake_fd_);
+        link_ = std::make_unique<PgLink>(
+            config_.conninfo, hard_deadline_, wake_fd_,
+            [this](int level, const std::string &m) { notice(level, m); });
     }
     sender_ = std::make_unique<Sender>(
         *link_, config_.db_timeout, stats_,
@@ -76,6 +92,7 @@ Exporter::Exporter(const ExporterConfig &config)
         spool_ = std::make_unique<Spool>(
             sc, [this](int level, const std::string &m) { notice(level, m); });
         stat_set(stats_.spool_bytes, spool_->bytes());
+        check_spool();
     }
 
     // The sender thread takes no signals: nginx's worker handles them.
@@ -517,6 +534,7 @@ bool Exporter::spill_queue(bool include_in_flight) {
         }
     }
     stat_set(stats_.spool_bytes, spool_->bytes());
+    stat_set(stats_.spool_state, spool_->writable() ? TRACE_SPOOL_USABLE : TRACE_SPOOL_UNUSABLE);
     std::size_t suppressed = 0;
     if (stuck && spool_warning_.allow(suppressed)) {
         notice(TRACE_LOG_WARN,
@@ -525,6 +543,23 @@ bool Exporter::spill_queue(bool include_in_flight) {
                                : std::string()));
     }
     return moved;
+}
+
+// Runs in the worker process as its user, before any row: a directory that
+// the worker cannot write (a parent only root may enter, say) passes nginx -t
+// and the start, run as root, and would otherwise be found out only by the
+// next outage, whose rows it would then drop.
+void Exporter::check_spool() {
+    if (spool_->probe()) {
+        stat_set(stats_.spool_state, TRACE_SPOOL_USABLE);
+        return;
+    }
+    stat_set(stats_.spool_state, TRACE_SPOOL_UNUSABLE);
+    notice(TRACE_LOG_ERR, "trace: the spool directory " + config_.spool_dir +
+                              " cannot be written by the worker's user " + process_user() +
+                              ": " + spool_->error() +
+                              "; rows that cannot be sent wait in memory only, within "
+                              "trace_buffer_size, and are dropped beyond it and at exit");
 }
 
 // Called while a step waits on the server (every Link::tick_interval, and

@@ -101,6 +101,7 @@ private:
     bool spill_queue(bool include_in_flight);
     void spill_under_pressure();
     bool spill_due(bool &behind);
+    void check_spool();
     void release(const Batch &batch, bool still_counted);
     void connection_failed(const std::string &error);
     void connection_back();

@@ -1,6 +1,7 @@
 #include "pg_link.hpp"
 
 #include "common/one_line.hpp"
+#include "trace_core.h"
 
 #include <cerrno>
 #include <cstdint>
@@ -41,8 +42,54 @@ std::string standard_literal(std::string_view value) {
     return out + "'";
 }
 
-PgLink::PgLink(std::string conninfo, const std::atomic<TimeCount> &hard_deadline, int wake_fd)
-    : conninfo_(std::move(conninfo)), hard_deadline_(hard_deadline), wake_fd_(wake_fd) {}
+NoticeLine notice_line(const char *severity, const char *primary, const char *detail,
+                       const char *hint) {
+    std::string name = one_line(severity && *severity ? severity : "NOTICE");
+    // PostgreSQL's names and nginx's mean the same: WARNING, something may be
+    // wrong though the command went on; NOTICE, worth knowing; INFO, asked for.
+    // LOG and DEBUG reach a client only when it asks (client_min_messages).
+    int level = name == "WARNING" ? TRACE_LOG_WARN
+                : name == "NOTICE" ? TRACE_LOG_NOTICE
+                                   : TRACE_LOG_INFO;
+    std::string text = "trace: PostgreSQL " + name + ": " + one_line(primary ? primary : "");
+    if (detail && *detail) {
+        text += " DETAIL: " + one_line(detail);
+    }
+    if (hint && *hint) {
+        text += " HINT: " + one_line(hint);
+    }
+    return {level, text};
+}
+
+PgLink::PgLink(std::string conninfo, const std::atomic<TimeCount> &hard_deadline, int wake_fd,
+               Notice notice)
+    : conninfo_(std::move(conninfo)),
+      hard_deadline_(hard_deadline),
+      wake_fd_(wake_fd),
+      notice_(std::move(notice)) {}
+
+// Called by libpq, on the sender thread, while it reads the server's messages.
+void PgLink::receive_notice(void *self, const PGresult *notice) {
+    auto *link = static_cast<PgLink *>(self);
+    if (!link->notice_) {
+        return;
+    }
+    try {
+        // The English name when the server sends it (9.6 and later), as nginx's
+        // levels are, whatever the server's lc_messages.
+        const char *severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+        if (severity == nullptr) {
+            severity = PQresultErrorField(notice, PG_DIAG_SEVERITY);
+        }
+        NoticeLine line = notice_line(severity,
+                                      PQresultErrorField(notice, PG_DIAG_MESSAGE_PRIMARY),
+                                      PQresultErrorField(notice, PG_DIAG_MESSAGE_DETAIL),
+                                      PQresultErrorField(notice, PG_DIAG_MESSAGE_HINT));
+        link->notice_(line.level, line.text);
+    } catch (...) {
+        // out of memory: the notice is lost, and nothing may unwind through libpq
+    }
+}
 
 PgLink::~PgLink() { close(); }
 
@@ -111,6 +158,8 @@ bool PgLink::connect(Millis timeout) {
         close();
         return false;
     }
+    // Before the first message is read: a server may say things at connect too.
+    PQsetNoticeReceiver(conn_, &PgLink::receive_notice, this);
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (st != PGRES_POLLING_OK) {
         if (st == PGRES_POLLING_FAILED) {

@@ -19,9 +19,17 @@ namespace trace {
 
 class PgLink : public Link {
 public:
+    // What the server says besides results (NOTICE, WARNING, ...): a level
+    // (TRACE_LOG_*) and one line for the error log.
+    using Notice = std::function<void(int level, const std::string &message)>;
+
     // `hard_deadline` can only shorten waits (the drain bound at shutdown);
     // `wake_fd` interrupts a wait so that a new hard deadline is seen at once.
-    PgLink(std::string conninfo, const std::atomic<TimeCount> &hard_deadline, int wake_fd);
+    // The server's notices go to `notice` (none: they are dropped), never to
+    // libpq's default, which writes them to stderr, nginx's error log, as bare
+    // lines without a time or a level.
+    PgLink(std::string conninfo, const std::atomic<TimeCount> &hard_deadline, int wake_fd,
+           Notice notice = {});
     ~PgLink() override;
     PgLink(const PgLink &) = delete;
     PgLink &operator=(const PgLink &) = delete;
@@ -41,11 +49,13 @@ private:
     bool put_copy_data(std::string_view data, Clock::time_point until);
     Clock::time_point limit(Clock::time_point until) const;
     TxResult fail(const std::string &what);
+    static void receive_notice(void *self, const PGresult *notice);
 
     std::string conninfo_;
     const std::atomic<TimeCount> &hard_deadline_;
     int wake_fd_;
     std::function<void()> tick_;
+    Notice notice_;
     PGconn *conn_ = nullptr;
     std::string error_;
 };
@@ -54,6 +64,17 @@ private:
 // violations, program limits such as an index entry too large), rather than the
 // connection or the server's state.
 bool is_data_error(std::string_view sqlstate);
+
+// A server notice as one line of the error log and its level: "trace:
+// PostgreSQL WARNING: terminating connection ..." at TRACE_LOG_WARN, NOTICE at
+// TRACE_LOG_NOTICE, anything else (INFO, LOG, DEBUG) at TRACE_LOG_INFO. Detail
+// and hint follow the message when the server sent them.
+struct NoticeLine {
+    int level;
+    std::string text;
+};
+NoticeLine notice_line(const char *severity, const char *primary, const char *detail,
+                       const char *hint);
 
 // An SQL literal in the standard conforming form ('' for '), which every
 // supported server speaks, for when there is no connection to quote it.

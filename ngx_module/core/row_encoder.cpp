@@ -43,6 +43,25 @@ void append_optional_text(std::string &out, const trace_str_t &s,
     }
 }
 
+// The first `limit` bytes of a target, or fewer, so that the cut does not
+// fall inside a UTF-8 character (which would then show as invalid bytes).
+std::string_view cut_target(std::string_view target, std::size_t limit) {
+    auto continues = [&](std::size_t i) {
+        return (static_cast<unsigned char>(target[i]) & 0xC0) == 0x80;
+    };
+    std::size_t start = limit;  // of the character that target[limit] is part of
+    while (start > 0 && limit - start < 3 && continues(start)) {
+        --start;
+    }
+    // A character of UTF-8 starts there and reaches past the cut: only then
+    // (target[start + 1 .. limit] continue it, so a valid prefix that long
+    // must be that one character).
+    if (valid_utf8_prefix(target.substr(start, 4)) > limit - start) {
+        return target.substr(0, start);
+    }
+    return target.substr(0, limit);
+}
+
 void append_request_id(std::string &out, const trace_str_t &id) {
     if (id.data == nullptr || id.len == 0) {
         append_copy_null(out);
@@ -90,7 +109,13 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
     out += '\t';
 
     // The URI as the client sent it: the path, and the query after the first '?'.
+    // A target that was cut ends in the mark, in whichever of the two it ends.
     std::string_view uri = view(req.uri);
+    bool cut = req.malformed && req.uri_cut;
+    if (req.malformed && uri.size() > rejected_target_limit) {
+        uri = cut_target(uri, rejected_target_limit);
+        cut = true;
+    }
     std::size_t q = uri.find('?');
     if (req.uri.data == nullptr) {
         append_copy_null(out);
@@ -98,6 +123,9 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
         append_copy_null(out);
     } else {
         append_copy_text(out, uri.substr(0, q));
+        if (cut && q == std::string_view::npos) {
+            out.append(cut_mark);
+        }
         out += '\t';
         if (q == std::string_view::npos) {
             append_copy_null(out);
@@ -107,6 +135,9 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
                 req.redactor ? as_redactor(req.redactor) : &default_redactor_;
             redactor->redact_into(redacted, uri.substr(q + 1));
             append_copy_text(out, redacted);
+            if (cut) {
+                out.append(cut_mark);
+            }
         }
     }
     out += '\t';
@@ -129,7 +160,11 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
     out += '\t';
     append_copy_null(out);  // escaped
     out += '\t';
-    append_copy_null(out);  // malformed
+    if (req.malformed) {
+        out += 't';  // malformed; NULL for every request nginx accepted
+    } else {
+        append_copy_null(out);
+    }
     out += '\n';
 }
 

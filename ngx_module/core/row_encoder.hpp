@@ -20,6 +20,11 @@ inline constexpr const char *audit_columns = TRACE_AUDIT_COLUMNS;
 // made of escaped bytes stays under what a btree index entry can hold.
 inline constexpr std::size_t indexed_text_limit = 512;
 
+// The target of a request nginx rejected (trace_request_t.malformed) is cut
+// at this many bytes: what a probe tried shows in far less, and an 8 KB line
+// that nginx refused as too long would otherwise be stored whole, every time.
+inline constexpr std::size_t rejected_target_limit = 2048;
+
 class RowEncoder {
 public:
     RowEncoder(std::string host, std::string session_key);

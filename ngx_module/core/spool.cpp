@@ -189,6 +189,29 @@ void Spool::rescan_size() {
     dir_bytes_ = total;
 }
 
+bool Spool::probe() {
+    std::string path = config_.dir + "/.trace-probe-" + std::to_string(::getpid());
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == EEXIST) {
+        // left by an earlier process of this pid that died between the two calls
+        ::unlink(path.c_str());
+        fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    }
+    if (fd < 0) {
+        error_ = errno_text("cannot create a file in " + config_.dir);
+        writable_ = false;
+        return false;
+    }
+    ::close(fd);
+    if (::unlink(path.c_str()) != 0) {
+        error_ = errno_text("cannot remove " + path);
+        writable_ = false;
+        return false;
+    }
+    writable_ = true;
+    return true;
+}
+
 bool Spool::open_new_file() {
     auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
@@ -203,11 +226,13 @@ bool Spool::open_new_file() {
     f.fd = ::open(f.path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (f.fd < 0) {
         error_ = errno_text("cannot create spool file " + f.path);
+        writable_ = false;
         return false;
     }
     if (::flock(f.fd, LOCK_EX | LOCK_NB) != 0 ||
         !pwrite_all(f.fd, spool_file_magic.data(), spool_file_magic.size(), 0)) {
         error_ = errno_text("cannot write spool file " + f.path);
+        writable_ = false;
         ::close(f.fd);
         ::unlink(f.path.c_str());
         return false;
@@ -249,6 +274,7 @@ bool Spool::append(const Batch &batch) {
     File &f = files_.back();
     if (!pwrite_all(f.fd, record.data(), record.size(), f.size)) {
         error_ = errno_text("cannot write spool file " + f.path);
+        writable_ = false;
         // Leave no torn record behind; a file that cannot grow is left as it is.
         if (::ftruncate(f.fd, static_cast<off_t>(f.size)) != 0) {
             seal(f);
@@ -257,6 +283,7 @@ bool Spool::append(const Batch &batch) {
     }
     f.size += record.size();
     dir_bytes_ += record.size();
+    writable_ = true;
     if (f.size >= config_.segment_size) {
         seal(f);
     }

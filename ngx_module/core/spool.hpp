@@ -47,6 +47,15 @@ public:
     // Claims files of workers that are gone. Cheap when there are none.
     void claim_orphans();
 
+    // Whether this process can write in the directory: a file made and
+    // removed there. false: error() says why.
+    bool probe();
+
+    // false since the last write that failed for another reason than a full
+    // spool (no permission, no space, no directory); true again after one
+    // that succeeded.
+    bool writable() const { return writable_; }
+
     // Bytes of spool files in the directory (an estimate between scans).
     std::uint64_t bytes() const { return dir_bytes_; }
     const std::string &error() const { return error_; }
@@ -78,6 +87,7 @@ private:
     Clock::time_point size_scanned_{};
     std::uint64_t file_sequence_ = 0;
     std::size_t peeked_length_ = 0;
+    bool writable_ = true;
     std::string error_;
 };
 

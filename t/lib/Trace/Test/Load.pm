@@ -133,6 +133,13 @@ sub check_exactly_once {
         if @unknown;
 }
 
+# The workers of the trace_status JSON at $status_path, decoded: one hash each.
+sub status_workers {
+    my ($self, $status_path) = @_;
+    require JSON::PP;
+    return JSON::PP->new->decode($self->get($status_path)->{body})->{workers};
+}
+
 # The sum of a counter over every worker in the trace_status JSON at
 # $status_path.
 sub status_sum {

@@ -15,7 +15,7 @@ use Time::HiRes qw(sleep time);
 
 use Trace::Test ();
 
-our @EXPORT_OK = qw(insert_rows decode_json_output parse_csv utc_iso
+our @EXPORT_OK = qw(insert_rows decode_json_output listed parse_csv utc_iso
     start_background background_output wait_for_output stop_background
     plan_nodes plan_examined_rows);
 
@@ -43,6 +43,16 @@ sub insert_rows {
 sub decode_json_output {
     my ($text) = @_;
     return JSON::PP->new->decode($text);
+}
+
+# What trace-ctl lists: `trace-ctl --db CONNINFO COMMAND --format json ARGS`
+# on the test's PostgreSQL, decoded; dies when trace-ctl fails.
+sub listed {
+    my ($t, $command, @args) = @_;
+    my ($rc, $out, $err) = $t->trace_ctl('--db', $t->postgres->conninfo, $command,
+        '--format', 'json', @args);
+    die "trace-ctl $command: $err" if $rc;
+    return decode_json_output($out);
 }
 
 # RFC 4180: fields separated by commas, records by CRLF; a quoted field may hold

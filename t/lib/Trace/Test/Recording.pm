@@ -32,13 +32,15 @@ package Trace::Test::Recording;
 #   workers   worker_processes (default 1)
 #   default_spool  1: no trace_spool of the test's own (the module's default
 #             directory; see Trace::Test::Nginx)
+#   locations more locations of the server, each "MATCH { ... }", in an array
+#             (['= /refused { return 400; }'])
 #   any other pair is an http directive "NAME VALUE;", written in the order
 #   given, after trace_db (trace_flush_interval, trace_spool, access_log, ...)
 
 use strict;
 use warnings;
 
-my %SERVER_ARGS = map { $_ => 1 } qw(trace_db status body workers default_spool);
+my %SERVER_ARGS = map { $_ => 1 } qw(trace_db status body workers default_spool locations);
 
 # The nginx.conf body for these arguments (workers aside), for $t->nginx.
 sub recording_nginx_conf {
@@ -52,6 +54,7 @@ sub recording_nginx_conf {
             unless $name =~ /^[a-z][a-z0-9_]*$/;
         push @directives, "    $name $value;\n";
     }
+    my $locations = join '', map { "        location $_\n" } @{ $opt{locations} // [] };
     my $status = defined $opt{status}
         ? "        location = $opt{status} { trace off; trace_status; }\n" : '';
     return "http {\n"
@@ -62,6 +65,7 @@ sub recording_nginx_conf {
         . "        trace on;\n"
         . "        trace_only_authenticated off;\n"
         . "        location / { return 200 \"$opt{body}\"; }\n"
+        . $locations
         . $status
         . "    }\n"
         . "}\n";
