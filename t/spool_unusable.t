@@ -2,7 +2,7 @@
 # not at the next outage: nginx -t and the start pass (they run as root, who
 # can write anywhere), then each worker, as its user, tries a file there, logs
 # one message naming the directory and the user, and trace_status shows
-# "spool_usable": false. A usable spool shows true; no spool, null.
+# "spool_usable": false. A usable spool shows true; trace_spool off, null.
 
 use strict;
 use warnings;
@@ -62,14 +62,14 @@ my $url = 'http://127.0.0.1:' . $t->port . '/status';
 ($rc, $out) = $t->trace_ctl('--db', $pg->conninfo, 'status', '--status-url', $url);
 like($out, qr/worker pid=\d+ .*spool_usable=false/, 'trace-ctl status: spool_usable=false') or diag($out);
 
-# The same spool where the worker can reach it: usable; and without a spool, null.
+# The same spool where the worker can reach it: usable; and with trace_spool off, null.
 $t->stop_nginx;
 chmod 0755, "$base/locked";
 $t->start_recording_nginx(@conf, trace_spool => $spool);
 is(usable('true,true'), 'true,true', 'a spool the workers can write: true');
 $t->stop_nginx;
-$t->start_recording_nginx(@conf);
-is(usable('null,null'), 'null,null', 'no spool: null');
+$t->start_recording_nginx(@conf, trace_spool => 'off');
+is(usable('null,null'), 'null,null', 'trace_spool off: null');
 is(scalar(() = Trace::Test::slurp($t->error_log) =~ /$message/g), 2,
     'no further message once the directory is usable');
 opendir my $dh, $spool or die;
