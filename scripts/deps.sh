@@ -17,6 +17,7 @@ packages=(
   nginx nginx-dev libpcre2-dev libpq-dev libesmtp-dev libcli11-dev libcurl4-openssl-dev
   postgresql libtomlplusplus-dev nlohmann-json3-dev libgtest-dev libssl-dev zlib1g-dev
   libdbd-pg-perl libnet-server-mail-perl python3-aiosmtpd wrk g++ make pkg-config
+  prometheus
   openssl procps
 )
 bench_packages=(rsyslog rsyslog-pgsql)
