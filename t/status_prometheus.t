@@ -116,8 +116,8 @@ sub json_workers {
     return ($j, { map { $_->{pid} => $_ } @{ $j->{workers} } });
 }
 
-# Every metric of every worker is its JSON counter, with the JSON read before
-# and after it (when the two agree: counters at rest).
+# Every metric of every worker is its JSON counter: read at rest, after the
+# rows arrived, when nothing changes between the two answers.
 sub agrees_with_json {
     my ($p, $json) = @_;
     my @diff;
