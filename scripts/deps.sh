@@ -7,7 +7,8 @@
 # test-fresh), `deb` (dpkg-buildpackage, debhelper and lintian, for make deb;
 # the libraries of debian/control's Build-Depends are in the base set, and
 # dh-sequence-nginx comes with nginx-dev). The base set is what make test needs;
-# prometheus is there for its promtool, which checks check-resources --textfile.
+# prometheus is there for its promtool, which checks the Prometheus text that
+# trace_status and check-resources --textfile write.
 #
 # Installing nginx or postgresql must not start or restart system services on a
 # machine where they already run (or would grab :80 and :5432): a temporary
