@@ -18,6 +18,20 @@ inline void write_hex(char *out, const unsigned char *data, std::size_t len) {
     }
 }
 
+// The value of one hex digit (either case), or -1 for anything else.
+inline int hex_digit_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
 inline std::string to_hex(const unsigned char *data, std::size_t len) {
     std::string out(2 * len, '0');
     write_hex(out.data(), data, len);

@@ -182,7 +182,8 @@ $rows = audit_rows();
 my @header = map { "$_->[0] " . ($_->[1] // '') . " $_->[3] $_->[4]" } @$rows;
 is_deeply(\@header, [
     'login bob header 200', 'logout bob header 200', 'login carol header 304',
-    "login_failed m allory's header 200", "login_failed \\xff\\x00\t\\\"x header 200",
+    # stored escaped (README, "Escaped values"): the bytes as \xHH, the backslash doubled
+    "login_failed m allory's header 200", "login_failed \\xff\\x00\t\\\\\"x header 200",
     'login dave header 200', 'login erin header 200',
 ], 'each reported event recorded once, user decoded; trace_exclude, the user rule and trace off hide none');
 like(Trace::Test::slurp($t->error_log), qr/\[warn\].*ignored "X-Trace-Audit: bogus x"/,
@@ -201,7 +202,7 @@ sleep 1;
 $rows = audit_rows();
 is(scalar @$rows, 2, 'one login_failed per wrong password, none without credentials or when off');
 is_deeply([ map { [ @$_[0, 1, 3, 4] ] } @$rows ],
-    [ [ 'login_failed', 'bob', 'basic_auth', 401 ], [ 'login_failed', "eve\t\"quote\\back'\\xff", 'basic_auth', 401 ] ],
+    [ [ 'login_failed', 'bob', 'basic_auth', 401 ], [ 'login_failed', "eve\t\"quote\\\\back'\\xff", 'basic_auth', 401 ] ],
     'login_failed with the attempted user name');
 
 $t->done;

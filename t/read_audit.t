@@ -109,7 +109,8 @@ my $csv = parse_csv($out);
 is_deeply($csv->[0], \@columns, 'CSV header: every column');
 is(scalar(@$csv) - 1, scalar(@events), 'CSV: every event');
 my ($csv_mallory) = grep { defined $_->[4] && $_->[4] =~ /allory/ } @$csv;
-is($csv_mallory->[4], "m\e[2Jallory\xe2\x80\xae", 'CSV: the hostile user name, exactly');
+is($csv_mallory->[4], "m\\x1b[2Jallory\xe2\x80\xae", 'CSV: the hostile user name, ESC escaped');
+is($csv_mallory->[-1], 'user_name', '... and named escaped');
 
 ($rc, $out) = audit('--width', 0);
 unlike($out, qr/\e/, 'text: no ESC reaches the terminal');
@@ -126,7 +127,7 @@ is_deeply([map { $_->{user_name} } @$summary],
     ["m\e[2Jallory\xe2\x80\xae", 'erin', 'carol', 'alice', 'dave', 'bob'],
     'one line per user active in the last 7 days, most recently active first (not frank)');
 is_deeply([sort keys %{ $summary->[0] }],
-    [sort qw(user_name last_login last_logout failed_logins open_sessions signed_in)],
+    [sort qw(user_name last_login last_logout failed_logins open_sessions signed_in escaped)],
     'summary columns');
 
 sub summary_ok {

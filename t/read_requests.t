@@ -278,13 +278,19 @@ is(scalar(@$csv), 3, 'CSV: header and two records');
 my %by_id = map { $_->[0] => $_ } @$csv[1 .. $#$csv];
 my $rec = $by_id{ $hostile{id} };
 my %c = map { $columns[$_] => $rec->[$_] } 0 .. $#columns;
+is($c{escaped}, 'path user_agent', 'CSV: the values with control characters are named escaped');
+my %escaped = map { $_ => 1 } split / /, $c{escaped};
 for my $col (qw(host method path query user_name session user_agent request_id)) {
-    is($c{$col}, $db_row->{$col}, "CSV $col reads back exactly");
+    # README, "Escaped values": \\ is a backslash, \xHH a byte
+    my $bytes = $c{$col};
+    $bytes =~ s/\\(?:(\\)|x([0-9a-f]{2}))/defined $1 ? '\\' : chr hex $2/ge if $escaped{$col};
+    is($bytes, $db_row->{$col}, "CSV $col reads back exactly");
 }
+unlike($out, qr/[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]/, 'CSV: no raw control character');
 is($c{ts}, $db_row->{ts_utc}, 'CSV ts in RFC 3339 UTC');
 is($c{duration} + 0, 0.25, 'CSV duration in seconds');
 ok(!defined $c{server_name}, 'CSV: NULL is an empty unquoted field');
-like($out, qr/,"Mozilla\r\nX-Injected: 1",/, 'CSV quotes a field with CRLF in it');
+like($out, qr/,Mozilla\\x0d\\x0aX-Injected: 1,/, 'CSV escapes CR and LF: a record is one line');
 my $csv_all = parse_csv((requests('--format', 'csv', '--limit', 1000))[1]);
 is(scalar(@$csv_all) - 1, $pg->value('SELECT count(*) FROM trace.requests'),
     'CSV of every row parses, row for row');

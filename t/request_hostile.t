@@ -1,6 +1,8 @@
-# Anything a client can send is stored without harm: NUL and invalid UTF-8
-# become visible \xHH, everything else reads back as sent, and all of it goes
-# through in one batch with ordinary rows, none of which is lost.
+# Anything a client can send is stored without harm: a value with NUL or
+# invalid UTF-8 is stored escaped (those bytes as \xHH, its backslashes
+# doubled; t/request_escaping.t reads them back), everything else reads back as
+# sent, and all of it goes through in one batch with ordinary rows, none of
+# which is lost.
 
 use strict;
 use warnings;
@@ -32,14 +34,17 @@ http {
 }
 EOF
 
-# What the database should hold for a value: bytes PostgreSQL cannot store
-# (NUL, invalid UTF-8) as the text \xHH, the rest unchanged.
+# What the database should hold for a value: when it has bytes PostgreSQL
+# cannot store (NUL, invalid UTF-8), those as the text \xHH and each backslash
+# doubled; else the value unchanged.
 sub stored {
     my ($bytes) = @_;
+    my $plain = qr/[\x01-\x7f]|[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}/;
+    return $bytes if $bytes =~ /\A(?:$plain)*\z/;
     my $out = '';
     while (length $bytes) {
-        if ($bytes =~ s/^([\x01-\x7f]|[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2})//) {
-            $out .= $1;
+        if ($bytes =~ s/^($plain)//) {
+            $out .= $1 eq '\\' ? '\\\\' : $1;
         } else {
             $bytes =~ s/^(.)//s;
             $out .= sprintf('\\x%02x', ord $1);
@@ -66,6 +71,7 @@ my @users = (
     "\\.",
     "\x00\x00\x00",
     "\xff\xfe\xfd",
+    "both \\ and \xff",
 );
 
 my $i = 0;

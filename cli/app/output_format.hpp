@@ -17,6 +17,9 @@ OutputFormat parse_output_format(const std::string &name);
 
 // Compact JSON on one line. Bytes that are not UTF-8 become U+FFFD instead of
 // making the encoder throw: one odd value must not cost the whole output.
+// Every control character, C0 (JSON's own rule), DEL and C1, is written as
+// \u00XX, so that no string drives a terminal and each still reads back
+// exactly.
 std::string json_text(const nlohmann::ordered_json &value);
 
 }  // namespace trace_ctl

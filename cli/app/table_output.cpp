@@ -50,8 +50,8 @@ std::string hex_escape(const char *format, unsigned value) {
     return buf;
 }
 
-// Decodes one UTF-8 sequence at `pos`; returns its length, or 0 when the bytes
-// there are not valid UTF-8 (overlong forms and surrogates included).
+}  // namespace
+
 std::size_t decode_utf8(std::string_view s, std::size_t pos, char32_t &out) {
     auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
     unsigned char b0 = byte(pos);
@@ -77,6 +77,8 @@ std::size_t decode_utf8(std::string_view s, std::size_t pos, char32_t &out) {
     out = c;
     return len;
 }
+
+namespace {
 
 std::vector<Glyph> to_glyphs(std::string_view raw) {
     std::vector<Glyph> glyphs;
@@ -254,6 +256,19 @@ void shrink_to_fit(const std::vector<TextColumn> &columns, std::vector<std::size
     }
 }
 
+std::size_t least_line_width(const std::vector<TextColumn> &columns,
+                             const std::vector<std::vector<std::string>> &rows, bool streaming) {
+    std::vector<std::size_t> widths = natural_widths(columns, rows);
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+        if (columns[i].shrink_order == 1) {
+            widths[i] = std::min(widths[i], columns[i].min_width);
+        } else if (streaming) {
+            widths[i] = std::max(widths[i], columns[i].stream_width);
+        }
+    }
+    return line_width(widths);
+}
+
 std::vector<std::size_t> fit_columns(const std::vector<TextColumn> &columns,
                                      const std::vector<std::vector<std::string>> &rows,
                                      std::size_t total_width) {
@@ -274,7 +289,9 @@ std::vector<std::size_t> fit_columns_for_stream(const std::vector<TextColumn> &c
     }
     shrink_to_fit(columns, widths, total_width);
     std::size_t line = line_width(widths);
-    for (std::size_t i = 0; i < columns.size(); ++i) {
+    // The last of them: an unlimited column is not padded, so that only the
+    // end of the line may be ragged.
+    for (std::size_t i = columns.size(); i-- > 0;) {
         if (columns[i].shrink_order == 1) {
             if (total_width == 0) {
                 widths[i] = unlimited_width;

@@ -20,6 +20,11 @@ std::size_t choose_output_width(std::optional<int> option, const char *columns_e
 // The same, asking the terminal behind stdout.
 std::size_t output_width(std::optional<int> option);
 
+// Decodes the UTF-8 character at `pos` into `out`; returns its length, or 0
+// when the bytes there are not valid UTF-8 (overlong forms, surrogates and
+// values above U+10FFFF included; NUL is valid here).
+std::size_t decode_utf8(std::string_view s, std::size_t pos, char32_t &out);
+
 // A value as a terminal may show it: control characters (ESC, CR, ...), C1
 // controls, bidirectional overrides, zero-width characters and bytes that are not
 // UTF-8 become visible escapes (\x1b, \n, \u202e), and a backslash becomes \\,
@@ -53,6 +58,13 @@ std::vector<std::size_t> natural_widths(const std::vector<TextColumn> &columns,
 void shrink_to_fit(const std::vector<TextColumn> &columns, std::vector<std::size_t> &widths,
                    std::size_t total_width);
 
+// The line's width once the columns that shrink first (shrink_order 1) are
+// down to their min_width and every other column is as natural_widths (or,
+// when `streaming`, at least its stream_width) makes it: whether a column
+// that can be spared fits without cutting the others.
+std::size_t least_line_width(const std::vector<TextColumn> &columns,
+                             const std::vector<std::vector<std::string>> &rows, bool streaming);
+
 // natural_widths, then shrink_to_fit.
 std::vector<std::size_t> fit_columns(const std::vector<TextColumn> &columns,
                                      const std::vector<std::vector<std::string>> &rows,
@@ -62,8 +74,8 @@ std::vector<std::size_t> fit_columns(const std::vector<TextColumn> &columns,
 inline constexpr std::size_t unlimited_width = static_cast<std::size_t>(-1);
 
 // Widths for rows not seen yet: at least each column's stream_width, and the
-// room left on the line goes to the column that shrinks first (which is
-// unlimited_width when total_width is 0).
+// room left on the line goes to the last column of those that shrink first
+// (which is unlimited_width when total_width is 0).
 std::vector<std::size_t> fit_columns_for_stream(const std::vector<TextColumn> &columns,
                                                 const std::vector<std::vector<std::string>> &rows,
                                                 std::size_t total_width);

@@ -19,6 +19,11 @@ RecordColumn plain(const std::string &name, ColumnKind kind = ColumnKind::text) 
     return {name, name, kind};
 }
 
+// Which values of the row are escaped (records/escaping.hpp).
+RecordColumn escaped_column() {
+    return {"escaped", "to_json(escaped)", ColumnKind::names};
+}
+
 RecordColumn ts_column() {
     return {"ts", epoch_micros_sql("ts"), ColumnKind::time};
 }
@@ -88,7 +93,7 @@ ColumnSet make_requests() {
                    plain("bytes_sent", ColumnKind::integer),
                    plain("user_agent"),
                    plain("request_id"),
-                   plain("escaped"),
+                   escaped_column(),
                    plain("malformed", ColumnKind::boolean)};
     size_t path = set.index_of("path");
     size_t query = set.index_of("query");
@@ -105,6 +110,9 @@ ColumnSet make_requests() {
         user_field(set),
         client_field(set),
         session_field(set),
+        // Cut before PATH is, as long as it is the wider; left out where there
+        // is no room for it.
+        {{"AGENT", false, 5, 30, 1, 12}, value_of(set, "user_agent"), false, true},
         {{"PATH", false, 20, 0, 1, 0},
          [path, query](const RecordRow &r) {
              std::string shown = or_dash(r[path]);
@@ -132,7 +140,7 @@ ColumnSet make_audit() {
                    plain("source"),
                    plain("user_agent"),
                    plain("request_id"),
-                   plain("escaped")};
+                   escaped_column()};
     set.text = {
         time_field(set, "TIME", "ts"),
         host_field(set),
@@ -156,7 +164,8 @@ ColumnSet make_audit_summary() {
                    {"last_logout", "last_logout", ColumnKind::time},
                    plain("failed_logins", ColumnKind::integer),
                    plain("open_sessions", ColumnKind::integer),
-                   plain("signed_in", ColumnKind::boolean)};
+                   plain("signed_in", ColumnKind::boolean),
+                   {"escaped", "escaped", ColumnKind::names}};
     size_t open = set.index_of("open_sessions");
     set.text = {
         {{"USER", false, 4, 0, 1, 12}, value_of(set, "user_name")},

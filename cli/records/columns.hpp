@@ -23,6 +23,8 @@ enum class ColumnKind {
     time,  // selected as microseconds since the epoch; RFC 3339 UTC outside
     seconds,  // a duration as decimal seconds; JSON number
     boolean,  // PostgreSQL's t / f; JSON true / false
+    names,  // column names (escaped), selected as a JSON array; JSON an array, CSV
+            // the names a space apart (records/escaping.hpp)
 };
 
 struct RecordColumn {
@@ -42,6 +44,9 @@ struct TextField {
     TextColumn column;
     std::function<std::string(const RecordRow &)> cell;
     bool hide_when_uniform = false;  // e.g. HOST when every row has the same
+    // Left out when the line cannot hold it without cutting columns that
+    // matter more (least_line_width): AGENT on a terminal of 100 columns.
+    bool hide_when_narrow = false;
 };
 
 // The columns of one listing.

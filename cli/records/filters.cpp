@@ -1,6 +1,7 @@
 #include "records/filters.hpp"
 
 #include "app/usage_error.hpp"
+#include "records/escaping.hpp"
 #include "trace_contract.h"
 
 #include <arpa/inet.h>
@@ -298,7 +299,15 @@ std::string pg_array_literal(const std::vector<std::string> &items) {
 WhereClause build_where(const RecordFilter &filter, int first_param) {
     WhereBuilder w(first_param);
     if (filter.user) {
-        w.add("user_name = " + w.param(*filter.user));
+        // The name as the module stores it (records/escaping.hpp): a user
+        // whose name is the byte 0xff is not the one called \xff.
+        // (The column's name is a parameter too: the SQL text holds no literal.)
+        std::string stored;
+        bool escaped = stored_form(*filter.user, stored);
+        std::string name = w.param(stored);
+        std::string listed = w.param("user_name") + "::text = ANY(escaped)";
+        w.add("user_name = " + name +
+              (escaped ? " AND " + listed : " AND NOT coalesce(" + listed + ", false)"));
     }
     if (filter.session && filter.session->size() == session_hash_length) {
         w.add("session = " + w.param(*filter.session));

@@ -46,28 +46,22 @@ std::size_t utf8_sequence_length(const unsigned char *s, std::size_t avail) {
     return 0;
 }
 
-void append_visible_byte(std::string &out, unsigned char c) {
-    // COPY turns "\\" into one backslash: the stored text is \xHH.
-    char buf[6] = {'\\', '\\', 'x', hex_digits[c >> 4], hex_digits[c & 0xF]};
+// A byte PostgreSQL cannot hold, as the stored text \xHH: COPY turns "\\" into
+// one backslash.
+void append_escaped_byte(std::string &out, unsigned char c) {
+    char buf[5] = {'\\', '\\', 'x', hex_digits[c >> 4], hex_digits[c & 0xF]};
     out.append(buf, 5);
 }
 
-}  // namespace
+// How a value is stored: exactly as sent, or escaped (every byte PostgreSQL
+// cannot hold as \xHH, every backslash doubled).
+enum class Storage { exact, escaped };
 
-std::size_t valid_utf8_prefix(std::string_view s) {
-    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
-    std::size_t i = 0;
-    while (i < s.size()) {
-        std::size_t n = utf8_sequence_length(p + i, s.size() - i);
-        if (n == 0) {
-            break;
-        }
-        i += n;
-    }
-    return i;
-}
-
-void append_copy_text(std::string &out, std::string_view value, std::size_t max_input) {
+// Appends the field for the first `max_input` bytes of `value`, stored as
+// `storage` says. Exact storage gives up at the first byte PostgreSQL cannot
+// hold, having written part of the field, and returns false.
+template <Storage storage>
+bool append_field(std::string &out, std::string_view value, std::size_t max_input) {
     bool cut = value.size() > max_input;
     const auto *p = reinterpret_cast<const unsigned char *>(value.data());
     std::size_t end = cut ? max_input : value.size();
@@ -86,7 +80,11 @@ void append_copy_text(std::string &out, std::string_view value, std::size_t max_
         }
         switch (c) {
         case '\\':
-            out.append("\\\\", 2);
+            if (storage == Storage::escaped) {
+                out.append("\\\\\\\\", 4);  // the stored text \\: one backslash, escaped
+            } else {
+                out.append("\\\\", 2);
+            }
             ++i;
             continue;
         case '\t':
@@ -106,7 +104,10 @@ void append_copy_text(std::string &out, std::string_view value, std::size_t max_
         }
         std::size_t n = utf8_sequence_length(p + i, value.size() - i);
         if (n == 0) {
-            append_visible_byte(out, c);  // NUL or a byte that is not valid UTF-8
+            if (storage == Storage::exact) {
+                return false;  // NUL or a byte that is not valid UTF-8
+            }
+            append_escaped_byte(out, c);
             ++i;
         } else if (i + n > end) {
             break;  // a character that straddles the cut is left out whole
@@ -118,6 +119,33 @@ void append_copy_text(std::string &out, std::string_view value, std::size_t max_
     if (cut) {
         out.append(cut_mark);
     }
+    return true;
+}
+
+}  // namespace
+
+std::size_t valid_utf8_prefix(std::string_view s) {
+    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t n = utf8_sequence_length(p + i, s.size() - i);
+        if (n == 0) {
+            break;
+        }
+        i += n;
+    }
+    return i;
+}
+
+bool append_copy_text(std::string &out, std::string_view value, std::size_t max_input) {
+    std::size_t start = out.size();
+    if (append_field<Storage::exact>(out, value, max_input)) {
+        return false;
+    }
+    // Rare: a byte PostgreSQL cannot hold. The whole value again, escaped.
+    out.resize(start);
+    append_field<Storage::escaped>(out, value, max_input);
+    return true;
 }
 
 void append_copy_int(std::string &out, std::int64_t value) {

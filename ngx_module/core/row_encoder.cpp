@@ -10,7 +10,7 @@ namespace trace {
 
 RowEncoder::RowEncoder(std::string host, std::string session_key)
     : session_key_(std::move(session_key)), default_redactor_(default_redacted_names()) {
-    append_copy_text(host_field_, host);
+    host_escaped_ = append_copy_text(host_field_, host);
 }
 
 void append_copy_inet(std::string &out, std::string_view text) {
@@ -34,13 +34,15 @@ void append_copy_inet(std::string &out, std::string_view text) {
 
 namespace {
 
-void append_optional_text(std::string &out, const trace_str_t &s,
+// The text fields below return true when they stored their value escaped
+// (copy_text.hpp).
+bool append_optional_text(std::string &out, const trace_str_t &s,
                           std::size_t limit = SIZE_MAX) {
     if (s.data == nullptr) {
         append_copy_null(out);
-    } else {
-        append_copy_text(out, view(s), limit);
+        return false;
     }
+    return append_copy_text(out, view(s), limit);
 }
 
 // The first `limit` bytes of a target, or fewer, so that the cut does not
@@ -62,22 +64,55 @@ std::string_view cut_target(std::string_view target, std::size_t limit) {
     return target.substr(0, limit);
 }
 
-void append_request_id(std::string &out, const trace_str_t &id) {
+bool append_request_id(std::string &out, const trace_str_t &id) {
     if (id.data == nullptr || id.len == 0) {
         append_copy_null(out);
-    } else {
-        append_copy_text(out, view(id), indexed_text_limit);
+        return false;
     }
+    return append_copy_text(out, view(id), indexed_text_limit);
 }
+
+// The `escaped` column of one row: the names of its text columns that are
+// stored escaped, in column order; NULL when there are none.
+class EscapedColumns {
+public:
+    void note(bool escaped, const char *column) {
+        if (escaped && count_ < max_columns) {
+            names_[count_++] = column;
+        }
+    }
+
+    // A text[] in COPY text: {path,user_agent}. The names are the columns'
+    // own: nothing in them needs quoting.
+    void append_field(std::string &out) const {
+        if (count_ == 0) {
+            append_copy_null(out);
+            return;
+        }
+        out += '{';
+        for (std::size_t i = 0; i < count_; ++i) {
+            if (i > 0) {
+                out += ',';
+            }
+            out.append(names_[i]);
+        }
+        out += '}';
+    }
+
+private:
+    static constexpr std::size_t max_columns = 16;  // more than either table has
+    const char *names_[max_columns];
+    std::size_t count_ = 0;
+};
 
 }  // namespace
 
-void RowEncoder::append_user(std::string &out, const trace_str_t &user) const {
+bool RowEncoder::append_user(std::string &out, const trace_str_t &user) const {
     if (user.data == nullptr || user.len == 0) {
         append_copy_null(out);
-    } else {
-        append_copy_text(out, view(user), indexed_text_limit);
+        return false;
     }
+    return append_copy_text(out, view(user), indexed_text_limit);
 }
 
 void RowEncoder::append_session(std::string &out, const trace_str_t &token,
@@ -99,13 +134,15 @@ void RowEncoder::append_session(std::string &out, const trace_str_t &token,
 }
 
 void RowEncoder::append_request(std::string &out, const trace_request_t &req) const {
+    EscapedColumns escaped;
     append_copy_timestamp(out, req.start_us);
     out += '\t';
     out += host_field_;
+    escaped.note(host_escaped_, "host");
     out += '\t';
-    append_optional_text(out, req.server_name);
+    escaped.note(append_optional_text(out, req.server_name), "server_name");
     out += '\t';
-    append_optional_text(out, req.method);
+    escaped.note(append_optional_text(out, req.method), "method");
     out += '\t';
 
     // The URI as the client sent it: the path, and the query after the first '?'.
@@ -122,7 +159,7 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
         out += '\t';
         append_copy_null(out);
     } else {
-        append_copy_text(out, uri.substr(0, q));
+        escaped.note(append_copy_text(out, uri.substr(0, q)), "path");
         if (cut && q == std::string_view::npos) {
             out.append(cut_mark);
         }
@@ -134,7 +171,7 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
             const QueryRedactor *redactor =
                 req.redactor ? as_redactor(req.redactor) : &default_redactor_;
             redactor->redact_into(redacted, uri.substr(q + 1));
-            append_copy_text(out, redacted);
+            escaped.note(append_copy_text(out, redacted), "query");
             if (cut) {
                 out.append(cut_mark);
             }
@@ -146,7 +183,7 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
     out += '\t';
     append_copy_seconds(out, req.duration_us);
     out += '\t';
-    append_user(out, req.user);
+    escaped.note(append_user(out, req.user), "user_name");
     out += '\t';
     append_session(out, req.session, req.session_hash);
     out += '\t';
@@ -154,11 +191,11 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
     out += '\t';
     append_copy_int(out, req.bytes_sent);
     out += '\t';
-    append_optional_text(out, req.user_agent);
+    escaped.note(append_optional_text(out, req.user_agent), "user_agent");
     out += '\t';
-    append_request_id(out, req.request_id);
+    escaped.note(append_request_id(out, req.request_id), "request_id");
     out += '\t';
-    append_copy_null(out);  // escaped
+    escaped.append_field(out);
     out += '\t';
     if (req.malformed) {
         out += 't';  // malformed; NULL for every request nginx accepted
@@ -169,31 +206,33 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
 }
 
 void RowEncoder::append_audit(std::string &out, const trace_audit_t &event) const {
+    EscapedColumns escaped;
     append_copy_timestamp(out, event.ts_us);
     out += '\t';
     out += host_field_;
+    escaped.note(host_escaped_, "host");
     out += '\t';
-    append_copy_text(out, event.action ? event.action : "");
+    escaped.note(append_copy_text(out, event.action ? event.action : ""), "action");
     out += '\t';
-    append_user(out, event.user);
+    escaped.note(append_user(out, event.user), "user_name");
     out += '\t';
     append_session(out, event.session, event.session_hash);
     out += '\t';
     append_copy_inet(out, view(event.client_addr));
     out += '\t';
-    append_optional_text(out, event.method);
+    escaped.note(append_optional_text(out, event.method), "method");
     out += '\t';
-    append_optional_text(out, event.path);
+    escaped.note(append_optional_text(out, event.path), "path");
     out += '\t';
     append_copy_int(out, event.status);
     out += '\t';
-    append_copy_text(out, event.source ? event.source : "");
+    escaped.note(append_copy_text(out, event.source ? event.source : ""), "source");
     out += '\t';
-    append_optional_text(out, event.user_agent);
+    escaped.note(append_optional_text(out, event.user_agent), "user_agent");
     out += '\t';
-    append_request_id(out, event.request_id);
+    escaped.note(append_request_id(out, event.request_id), "request_id");
     out += '\t';
-    append_copy_null(out);  // escaped
+    escaped.append_field(out);
     out += '\n';
 }
 

@@ -17,7 +17,8 @@ inline constexpr const char *request_columns = TRACE_REQUEST_COLUMNS;
 inline constexpr const char *audit_columns = TRACE_AUDIT_COLUMNS;
 
 // Indexed text columns are cut at this many input bytes, so that even a value
-// made of escaped bytes stays under what a btree index entry can hold.
+// made of escaped bytes (four characters each, \xHH) stays under what a btree
+// index entry can hold (2,704 bytes).
 inline constexpr std::size_t indexed_text_limit = 512;
 
 // The target of a request nginx rejected (trace_request_t.malformed) is cut
@@ -29,15 +30,17 @@ class RowEncoder {
 public:
     RowEncoder(std::string host, std::string session_key);
 
-    // Each appends one row, ending in '\n'.
+    // Each appends one row, ending in '\n'. Its `escaped` column names the text
+    // columns stored escaped (copy_text.hpp).
     void append_request(std::string &out, const trace_request_t &req) const;
     void append_audit(std::string &out, const trace_audit_t &event) const;
 
 private:
-    void append_user(std::string &out, const trace_str_t &user) const;
+    bool append_user(std::string &out, const trace_str_t &user) const;
     void append_session(std::string &out, const trace_str_t &token, const char *hash) const;
 
     std::string host_field_;      // already encoded
+    bool host_escaped_ = false;
     std::string session_key_;
     QueryRedactor default_redactor_;
 };

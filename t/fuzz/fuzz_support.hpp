@@ -109,11 +109,75 @@ inline std::optional<std::string> copy_decode_field(std::string_view field) {
     return out;
 }
 
+// What the module stores for `in` cut at `limit` input bytes, by the scheme of
+// sql/0003_escaped_and_malformed.sql, modelled character by character: when
+// the characters kept (those that end within the limit) are all valid UTF-8
+// without NUL, they are stored as they are; otherwise every backslash is
+// doubled and every other byte written as \xHH, and the value is escaped. A
+// cut value ends in "…" either way.
+struct Stored {
+    std::string text;
+    bool escaped = false;
+};
+
+inline Stored stored_reference(std::string_view in, std::size_t limit = SIZE_MAX) {
+    bool cut = in.size() > limit;
+    std::string exact, escaped;
+    bool needs_escaping = false;
+    std::size_t i = 0;
+    while (i < in.size()) {
+        std::size_t n = utf8_char_length(in.substr(i));
+        if (cut && i + (n == 0 ? 1 : n) > limit) {
+            break;
+        }
+        if (n == 0) {
+            char hex[5];
+            std::snprintf(hex, sizeof(hex), "\\x%02x", static_cast<unsigned char>(in[i]));
+            escaped += hex;
+            needs_escaping = true;
+            i += 1;
+            continue;
+        }
+        std::string_view piece = in.substr(i, n);
+        exact += piece;
+        escaped += piece == "\\" ? std::string_view("\\\\") : piece;
+        i += n;
+    }
+    Stored out{needs_escaping ? escaped : exact, needs_escaping};
+    if (cut) {
+        out.text += "\xE2\x80\xA6";
+    }
+    return out;
+}
+
+// The bytes an escaped value stands for: \\ is a backslash, \xHH a byte;
+// nullopt for any other backslash (which the scheme never writes).
+inline std::optional<std::string> unescape_stored(std::string_view s);
+
 inline int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
+}
+
+inline std::optional<std::string> unescape_stored(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '\\') {
+            out += s[i];
+        } else if (i + 1 < s.size() && s[i + 1] == '\\') {
+            out += '\\';
+            i += 1;
+        } else if (i + 3 < s.size() && s[i + 1] == 'x' && hex_value(s[i + 2]) >= 0 &&
+                   hex_value(s[i + 3]) >= 0) {
+            out += static_cast<char>(hex_value(s[i + 2]) << 4 | hex_value(s[i + 3]));
+            i += 3;
+        } else {
+            return std::nullopt;
+        }
+    }
+    return out;
 }
 
 // Percent-decoding as RFC 3986 and urlencoded forms have it: "%HH" is a byte,

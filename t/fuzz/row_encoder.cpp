@@ -4,6 +4,12 @@
 // - one row: ends in its only newline, and has exactly as many fields as the
 //   COPY column list; every text field is \N or valid COPY text that decodes
 //   to valid UTF-8 without NUL;
+// - each text column a client fills holds what the scheme's reference model
+//   says (fuzz_support.hpp, stored_reference; the user and the request id cut
+//   at indexed_text_limit), and the row's escaped column names exactly the
+//   columns the model escapes, in column order, or is \N when there are none;
+//   the query, which is redacted first, is named only when what it stands for
+//   is not valid UTF-8, and never when the query sent was;
 // - the raw session token is never in the row: the session is 32 hex digits
 //   (its keyed hash) or \N; client_addr is \N or only address characters;
 // - numbers and times read back as what was given;
@@ -84,6 +90,31 @@ void check_text_fields(const std::vector<std::string> &fields) {
     }
 }
 
+// The names in a row's escaped field, a text[] in COPY text: \N is none.
+std::vector<std::string> escaped_names(const std::string &field) {
+    if (field == "\\N") {
+        return {};
+    }
+    FUZZ_CHECK(field.size() >= 3 && field.front() == '{' && field.back() == '}');
+    return split(field.substr(1, field.size() - 2), ',');
+}
+
+// A text column that holds `in` (NULL when absent, or empty where
+// `null_when_empty`), stored as the model says; its name joins `escaped`
+// when the model escapes it.
+void check_text(const std::string &field, const trace_str_t &in, std::size_t limit,
+                bool null_when_empty, const char *name, std::vector<std::string> &escaped) {
+    if (in.data == nullptr || (null_when_empty && in.len == 0)) {
+        FUZZ_CHECK(field == "\\N");
+        return;
+    }
+    fuzz::Stored expected = fuzz::stored_reference(trace::view(in), limit);
+    FUZZ_CHECK(fuzz::copy_decode_field(field) == expected.text);
+    if (expected.escaped) {
+        escaped.push_back(name);
+    }
+}
+
 void check_session(const std::string &field) {
     if (field == "\\N") {
         return;
@@ -127,6 +158,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         encoder.append_request(row, req);
         std::vector<std::string> f = split_row(row, trace::request_columns, ts);
         check_text_fields({f[1], f[2], f[3], f[4], f[5], f[8], f[12], f[13]});
+        std::vector<std::string> escaped;
+        FUZZ_CHECK(f[1] == "web-1");
+        check_text(f[2], req.server_name, SIZE_MAX, false, "server_name", escaped);
+        check_text(f[3], req.method, SIZE_MAX, false, "method", escaped);
+        std::size_t q = s[7].find('?');
+        trace_str_t path = req.uri;
+        if (path.data != nullptr && q != std::string::npos) {
+            path.len = q;
+        }
+        check_text(f[4], path, SIZE_MAX, false, "path", escaped);
+        std::vector<std::string> listed = escaped_names(f[14]);
+        bool query_escaped = std::find(listed.begin(), listed.end(), "query") != listed.end();
+        if (query_escaped) {
+            FUZZ_CHECK(req.uri.data != nullptr && q != std::string::npos);
+            std::optional<std::string> bytes = fuzz::unescape_stored(*fuzz::copy_decode_field(f[5]));
+            FUZZ_CHECK(bytes && !fuzz::is_valid_utf8(*bytes));
+            FUZZ_CHECK(!fuzz::is_valid_utf8(s[7].substr(q + 1)));
+            escaped.push_back("query");
+        }
+        check_text(f[8], req.user, trace::indexed_text_limit, true, "user_name", escaped);
+        check_text(f[12], req.user_agent, SIZE_MAX, false, "user_agent", escaped);
+        check_text(f[13], req.request_id, trace::indexed_text_limit, true, "request_id", escaped);
+        FUZZ_CHECK(listed == escaped);
+        FUZZ_CHECK(f[15] == "\\N");
         FUZZ_CHECK(f[6] == std::to_string(status));
         std::int64_t d = duration < 0 ? 0 : duration;
         char expected_duration[32];
@@ -137,10 +192,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_inet(f[10]);
         FUZZ_CHECK(f[11] == std::to_string(bytes_sent));
 
-        std::size_t q = s[7].find('?');
         if (req.uri.data != nullptr && q != std::string::npos) {
             std::vector<std::string> in = split(s[7].substr(q + 1), '&');
-            std::vector<std::string> out = split(*fuzz::copy_decode_field(f[5]), '&');
+            std::string query = *fuzz::copy_decode_field(f[5]);
+            if (query_escaped) {
+                query = *fuzz::unescape_stored(query);
+            }
+            std::vector<std::string> out = split(query, '&');
             FUZZ_CHECK(in.size() == out.size());
             for (std::size_t i = 0; i < in.size(); ++i) {
                 std::size_t eq = in[i].find('=');
@@ -172,6 +230,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         std::vector<std::string> f = split_row(row, trace::audit_columns, ts);
         FUZZ_CHECK(f[2] == ev.action && f[9] == "header");
         check_text_fields({f[1], f[3], f[6], f[7], f[10], f[11]});
+        std::vector<std::string> escaped;
+        FUZZ_CHECK(f[1] == "web-1");
+        check_text(f[3], ev.user, trace::indexed_text_limit, true, "user_name", escaped);
+        check_text(f[6], ev.method, SIZE_MAX, false, "method", escaped);
+        check_text(f[7], ev.path, SIZE_MAX, false, "path", escaped);
+        check_text(f[10], ev.user_agent, SIZE_MAX, false, "user_agent", escaped);
+        check_text(f[11], ev.request_id, trace::indexed_text_limit, true, "request_id", escaped);
+        FUZZ_CHECK(escaped_names(f[12]) == escaped);
         check_session(f[4]);
         check_inet(f[5]);
         FUZZ_CHECK(f[8] == std::to_string(status));

@@ -1,6 +1,7 @@
 #include "records/output/csv.hpp"
 
 #include "app/time_text.hpp"
+#include "records/escaping.hpp"
 
 #include <ostream>
 
@@ -77,9 +78,10 @@ std::string csv_header(const std::vector<RecordColumn> &columns) {
 }
 
 std::string csv_record(const std::vector<RecordColumn> &columns, const RecordRow &row) {
+    RecordRow safe = terminal_safe_row(columns, row);
     std::vector<std::optional<std::string>> fields;
     for (size_t i = 0; i < columns.size(); ++i) {
-        fields.push_back(csv_value(columns[i].kind, i < row.size() ? row[i] : std::nullopt));
+        fields.push_back(csv_value(columns[i].kind, i < safe.size() ? safe[i] : std::nullopt));
     }
     return csv_line(fields);
 }

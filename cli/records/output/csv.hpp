@@ -1,5 +1,8 @@
 // Records as CSV (RFC 4180): a header line with the column names, then one
-// line per record, CRLF line ends.
+// line per record, CRLF line ends. A value that could drive a terminal is
+// written escaped and named in the record's escaped field
+// (records/escaping.hpp), so that a record is always one line of printable
+// text that still reads back exactly.
 
 #ifndef TRACE_CTL_RECORDS_OUTPUT_CSV_HPP
 #define TRACE_CTL_RECORDS_OUTPUT_CSV_HPP
@@ -23,6 +26,7 @@ std::optional<std::string> csv_value(ColumnKind kind, const std::optional<std::s
 std::string csv_line(const std::vector<std::optional<std::string>> &fields);
 
 std::string csv_header(const std::vector<RecordColumn> &columns);
+// The record made terminal-safe (terminal_safe_row), then as csv_line.
 std::string csv_record(const std::vector<RecordColumn> &columns, const RecordRow &row);
 
 std::unique_ptr<RecordWriter> make_csv_writer(const ColumnSet &set, std::ostream &out);

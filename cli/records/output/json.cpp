@@ -41,6 +41,13 @@ nlohmann::ordered_json json_value(ColumnKind kind, const std::string &raw) {
             return raw == "t";
         }
         break;
+    case ColumnKind::names: {
+        nlohmann::ordered_json list = nlohmann::ordered_json::parse(raw, nullptr, false);
+        if (list.is_array()) {
+            return list;
+        }
+        break;
+    }
     case ColumnKind::text:
         break;
     }

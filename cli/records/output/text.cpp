@@ -1,6 +1,7 @@
 #include "records/output/text.hpp"
 
 #include "app/table_output.hpp"
+#include "records/escaping.hpp"
 
 #include <ostream>
 #include <string>
@@ -26,6 +27,9 @@ public:
         for (const RecordRow &row : first_rows) {
             cells.push_back(cells_of(row));
         }
+        if (width_ > 0 && least_line_width(columns_, cells, streaming_) > width_) {
+            leave_out_spared_fields(cells);
+        }
         widths_ = streaming_ ? fit_columns_for_stream(columns_, cells, width_)
                              : fit_columns(columns_, cells, width_);
         std::vector<std::string> headers;
@@ -45,12 +49,26 @@ public:
     void finish() override {}
 
 private:
+    // Cells show the bytes a value stands for; render_line makes them visible.
     std::vector<std::string> cells_of(const RecordRow &row) const {
+        RecordRow bytes = decoded_row(set_.columns, row);
         std::vector<std::string> cells;
         for (const TextField *f : fields_) {
-            cells.push_back(f->cell(row));
+            cells.push_back(f->cell(bytes));
         }
         return cells;
+    }
+
+    void leave_out_spared_fields(std::vector<std::vector<std::string>> &cells) {
+        for (std::size_t i = fields_.size(); i-- > 0;) {
+            if (fields_[i]->hide_when_narrow) {
+                fields_.erase(fields_.begin() + static_cast<std::ptrdiff_t>(i));
+                columns_.erase(columns_.begin() + static_cast<std::ptrdiff_t>(i));
+                for (auto &row_cells : cells) {
+                    row_cells.erase(row_cells.begin() + static_cast<std::ptrdiff_t>(i));
+                }
+            }
+        }
     }
 
     // Only rows already seen can tell; with none, or while following (a row of
@@ -59,9 +77,9 @@ private:
         if (rows.empty() || streaming_) {
             return false;
         }
-        std::string first = f.cell(rows.front());
+        std::string first = f.cell(decoded_row(set_.columns, rows.front()));
         for (const RecordRow &row : rows) {
-            if (f.cell(row) != first) {
+            if (f.cell(decoded_row(set_.columns, row)) != first) {
                 return false;
             }
         }

@@ -133,10 +133,12 @@ TEST(Where, EachFilterIsAParameter) {
     f.max_id = 77;
     WhereClause w = build_where(f);
     EXPECT_EQ(w.sql,
-              "WHERE user_name = $1 AND (status = $2::integer OR status BETWEEN $3::integer AND "
-              "$4::integer) AND method = ANY($5::text[]) AND client_addr <<= $6::inet AND ts >= "
-              "now() - $7::interval AND ts < $8::timestamptz AND id <= $9::bigint");
+              "WHERE user_name = $1 AND NOT coalesce($2::text = ANY(escaped), false) AND "
+              "(status = $3::integer OR status BETWEEN $4::integer AND "
+              "$5::integer) AND method = ANY($6::text[]) AND client_addr <<= $7::inet AND ts >= "
+              "now() - $8::interval AND ts < $9::timestamptz AND id <= $10::bigint");
     std::vector<std::optional<std::string>> expected = {"alice",
+                                                        "user_name",
                                                         "404",
                                                         "500",
                                                         "599",

@@ -112,6 +112,21 @@ TEST(FitColumns, StreamingLeavesRoomForRowsToCome) {
               4 + 2 + 6 + 2 + 500u);
 }
 
+TEST(FitColumns, StreamingGivesTheRestToTheLastColumnThatShrinksFirst) {
+    std::vector<TextColumn> columns = {
+        {"USER", false, 3, 10, 2, 6}, {"AGENT", false, 5, 30, 1, 12}, {"PATH", false, 5, 0, 1, 0}};
+    EXPECT_EQ(fit_columns_for_stream(columns, {}, 40), (std::vector<size_t>{6, 12, 18}));
+    EXPECT_EQ(fit_columns_for_stream(columns, {}, 0)[2], unlimited_width);
+}
+
+TEST(FitColumns, LeastLineWidthHasTheFirstToShrinkAtTheirMinimum) {
+    std::vector<std::vector<std::string>> rows = {{"1234", "abcdefghij", std::string(30, 'p')}};
+    // 4 + 10 + 5 (PATH at its minimum) + 2 * 2
+    EXPECT_EQ(least_line_width(three_columns(), rows, false), 23u);
+    // no rows, following: USER at its stream width (6), PATH as wide as its header (4)
+    EXPECT_EQ(least_line_width(three_columns(), {}, true), 4 + 6 + 4 + 4u);
+}
+
 TEST(RenderLine, PadsAlignsAndTrims) {
     std::vector<TextColumn> columns = {
         {"N", true, 1, 0, 0, 0}, {"NAME", false, 1, 0, 0, 0}, {"X", false, 1, 0, 0, 0}};

@@ -1,7 +1,8 @@
 // The COPY text encoder against everything a client can send: every byte
 // value, random byte strings, long values. What it writes must be COPY text
-// that PostgreSQL accepts, and decode to the input wherever PostgreSQL can
-// hold the input.
+// that PostgreSQL accepts; it must decode to the input wherever PostgreSQL can
+// hold the input, and otherwise to the input escaped (every byte PostgreSQL
+// cannot hold as \xHH, every backslash doubled), saying so.
 
 #include "copy_text.hpp"
 #include "row_encoder.hpp"
@@ -47,20 +48,36 @@ std::string decode_field(const std::string &field) {
     return out;
 }
 
-std::string encode(const std::string &in, std::size_t limit = SIZE_MAX) {
+std::string encode(const std::string &in, std::size_t limit = SIZE_MAX, bool *escaped = nullptr) {
     std::string out;
-    append_copy_text(out, in, limit);
+    bool e = append_copy_text(out, in, limit);
+    if (escaped != nullptr) {
+        *escaped = e;
+    }
     return out;
 }
 
-// What the stored text should be: the input, with every byte PostgreSQL cannot
-// hold written as \xHH.
+bool holdable(const std::string &in) {
+    return valid_utf8_prefix(in) == in.size();
+}
+
+// What the stored text should be: the input itself where PostgreSQL can hold
+// it; else the input with every backslash doubled and every byte PostgreSQL
+// cannot hold written as \xHH.
 std::string expected_storage(const std::string &in) {
+    if (holdable(in)) {
+        return in;
+    }
     std::string out;
     std::size_t i = 0;
     while (i < in.size()) {
         std::size_t n = valid_utf8_prefix(std::string_view(in).substr(i));
-        out.append(in, i, n);
+        for (std::size_t k = i; k < i + n; ++k) {
+            out += in[k];
+            if (in[k] == '\\') {
+                out += '\\';
+            }
+        }
         i += n;
         if (i < in.size()) {
             char buf[5];
@@ -72,12 +89,42 @@ std::string expected_storage(const std::string &in) {
     return out;
 }
 
+// The bytes an escaped value stands for: \\ is a backslash, \xHH a byte.
+std::string unescape(const std::string &stored) {
+    std::string out;
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+        if (stored[i] != '\\') {
+            out += stored[i];
+        } else if (stored[i + 1] == '\\') {
+            out += '\\';
+            ++i;
+        } else {
+            EXPECT_EQ(stored[i + 1], 'x') << "a lone backslash in an escaped value";
+            out += static_cast<char>(std::stoi(stored.substr(i + 2, 2), nullptr, 16));
+            i += 3;
+        }
+    }
+    return out;
+}
+
+// Encodes, checks the escaped flag against the input, and returns the stored
+// text; an escaped one must decode back to the input.
+std::string stored(const std::string &in) {
+    bool escaped = false;
+    std::string text = decode_field(encode(in, SIZE_MAX, &escaped));
+    EXPECT_EQ(escaped, !holdable(in)) << "escaped flag";
+    if (escaped) {
+        EXPECT_EQ(unescape(text), in) << "the escaped value decodes to the input";
+    }
+    return text;
+}
+
 }  // namespace
 
 TEST(CopyText, EveryByteValueAlone) {
     for (int b = 0; b < 256; ++b) {
         std::string in(1, static_cast<char>(b));
-        std::string decoded = decode_field(encode(in));
+        std::string decoded = stored(in);
         if (b == 0 || b >= 0x80) {
             char buf[5];
             std::snprintf(buf, sizeof(buf), "\\x%02x", b);
@@ -93,7 +140,7 @@ TEST(CopyText, EveryByteValueInContext) {
         std::string in = "a\\b\t";
         in += static_cast<char>(b);
         in += "\xC3\xA9z";
-        EXPECT_EQ(decode_field(encode(in)), expected_storage(in)) << "byte " << b;
+        EXPECT_EQ(stored(in), expected_storage(in)) << "byte " << b;
     }
 }
 
@@ -107,17 +154,34 @@ TEST(CopyText, ReadsBackAsSentWherePostgresCanHoldIt) {
         "\x01\x02\x1b[31mred\x7f",
     };
     for (const auto &s : samples) {
-        EXPECT_EQ(decode_field(encode(s)), s);
+        bool escaped = true;
+        EXPECT_EQ(decode_field(encode(s, SIZE_MAX, &escaped)), s);
+        EXPECT_FALSE(escaped) << s;
     }
 }
 
 TEST(CopyText, InvalidUtf8IsVisiblyEscaped) {
-    EXPECT_EQ(decode_field(encode("a\xFF" "b")), "a\\xffb");
-    EXPECT_EQ(decode_field(encode("\xC0\xAF")), "\\xc0\\xaf");          // overlong '/'
-    EXPECT_EQ(decode_field(encode("\xED\xA0\x80")), "\\xed\\xa0\\x80");  // surrogate
-    EXPECT_EQ(decode_field(encode("\xF4\x90\x80\x80")), "\\xf4\\x90\\x80\\x80");  // > U+10FFFF
-    EXPECT_EQ(decode_field(encode("\xE2\x82")), "\\xe2\\x82");          // truncated
-    EXPECT_EQ(decode_field(encode(std::string("x\0y", 3))), "x\\x00y");
+    EXPECT_EQ(stored("a\xFF" "b"), "a\\xffb");
+    EXPECT_EQ(stored("\xC0\xAF"), "\\xc0\\xaf");          // overlong '/'
+    EXPECT_EQ(stored("\xED\xA0\x80"), "\\xed\\xa0\\x80");  // surrogate
+    EXPECT_EQ(stored("\xF4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // > U+10FFFF
+    EXPECT_EQ(stored("\xE2\x82"), "\\xe2\\x82");          // truncated
+    EXPECT_EQ(stored(std::string("x\0y", 3)), "x\\x00y");
+}
+
+// The point of the scheme: the four characters \xff and the byte 0xff are
+// stored differently, and only the second is marked escaped.
+TEST(CopyText, ForgedEscapeIsToldApartFromARealOne) {
+    bool forged_escaped = true, real_escaped = false;
+    std::string forged = decode_field(encode("\\xff", SIZE_MAX, &forged_escaped));
+    std::string real = decode_field(encode("\xff", SIZE_MAX, &real_escaped));
+    EXPECT_EQ(forged, "\\xff");
+    EXPECT_FALSE(forged_escaped);
+    EXPECT_EQ(real, "\\xff");
+    EXPECT_TRUE(real_escaped);
+    // With both in one value, the value is escaped and its backslash doubled.
+    EXPECT_EQ(stored("\\xff\xff"), "\\\\xff\\xff");
+    EXPECT_EQ(stored(std::string("\\\0", 2)), "\\\\\\x00");
 }
 
 TEST(CopyText, RandomByteStrings) {
@@ -128,7 +192,7 @@ TEST(CopyText, RandomByteStrings) {
         for (auto &c : in) {
             c = static_cast<char>(byte(rng));
         }
-        EXPECT_EQ(decode_field(encode(in)), expected_storage(in));
+        EXPECT_EQ(stored(in), expected_storage(in));
     }
 }
 
@@ -142,7 +206,7 @@ TEST(CopyText, RandomMostlyUtf8Strings) {
         for (int i = len(rng); i > 0; --i) {
             in += alphabet[pick(rng)];
         }
-        EXPECT_EQ(decode_field(encode(in)), expected_storage(in));
+        EXPECT_EQ(stored(in), expected_storage(in));
     }
 }
 
@@ -156,6 +220,36 @@ TEST(CopyText, CutAtLimitOnACharacterBoundaryWithEllipsis) {
     // "é" is two bytes; a cut in its middle leaves it out whole
     EXPECT_EQ(decode_field(encode("ab\xC3\xA9", 3)), "ab\xE2\x80\xA6");
     EXPECT_EQ(decode_field(encode("abc", 3)), "abc");
+}
+
+// Whether a cut value is escaped depends on what is kept: the cut comes first.
+TEST(CopyText, CutDecidesWhatIsEscaped) {
+    bool escaped = true;
+    // the byte beyond the cut is gone: the rest is stored as it is
+    EXPECT_EQ(decode_field(encode("a\\b\xFF", 3, &escaped)), "a\\b\xE2\x80\xA6");
+    EXPECT_FALSE(escaped);
+    // within the cut: escaped, backslash doubled, still cut whole and marked
+    EXPECT_EQ(decode_field(encode("a\\\xFF" "bcd", 3, &escaped)), "a\\\\\\xff\xE2\x80\xA6");
+    EXPECT_TRUE(escaped);
+    // a character straddling the cut is left out whole, escaped or not
+    EXPECT_EQ(decode_field(encode("\xFF\xC3\xA9", 2, &escaped)), "\\xff\xE2\x80\xA6");
+    EXPECT_TRUE(escaped);
+    // 512 bytes that all need escaping stay under a btree entry's 2,704 bytes
+    std::string worst(600, '\xFF');
+    std::string field = decode_field(encode(worst, trace::indexed_text_limit, &escaped));
+    EXPECT_TRUE(escaped);
+    EXPECT_EQ(field.size(), 4 * trace::indexed_text_limit + 3);
+    EXPECT_LT(field.size(), 2704u);
+}
+
+// A field is appended to what is there; an escaped one replaces only its own
+// first attempt.
+TEST(CopyText, AppendsAfterWhatIsThere) {
+    std::string out = "x\t";
+    EXPECT_TRUE(append_copy_text(out, "ab\\\xFF"));
+    EXPECT_EQ(out, "x\tab\\\\\\\\\\\\xff");
+    EXPECT_FALSE(append_copy_text(out, "\tc"));
+    EXPECT_EQ(out, "x\tab\\\\\\\\\\\\xff\\tc");
 }
 
 TEST(CopyText, Numbers) {
