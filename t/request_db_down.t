@@ -1,6 +1,8 @@
 # PostgreSQL away: nginx answers exactly as before, says what is wrong at a
 # limited rate, holds rows within its memory bound, and records again when the
 # database is back, without a restart. nginx -t never connects anywhere.
+# With trace_spool off, memory alone holds the rows here: the spool, on by
+# default, has its own tests (t/delivery_*.t, t/spool_default.t).
 
 use strict;
 use warnings;
@@ -31,6 +33,7 @@ close $listener;
 # --- the outage ----------------------------------------------------------------
 $t->start_recording_nginx(
     trace_db => '%%TRACE_DB%% connect_timeout=2',
+    trace_spool => 'off',
     trace_flush_interval => '100ms',
     body => 'body $arg_id\n');
 
@@ -86,6 +89,7 @@ $pg->start;
 # --- the memory bound ------------------------------------------------------------
 $t->start_recording_nginx(
     trace_db => 'host=127.0.0.1 port=1 dbname=trace connect_timeout=1',
+    trace_spool => 'off',
     trace_buffer_size => '8k',
     trace_batch_size => '2k');
 my $served = $t->load(500, concurrency => 2, path => sub { "/bound?id=$_[0]&pad=" . ('p' x 100) });
