@@ -55,6 +55,9 @@ sub conf {
     return $t->recording_nginx_conf(
         trace_db => '%%TRACE_DB%% connect_timeout=2',
         trace_host => $trace_host,
+        # memory only: rows held during the outage below show in the queued
+        # gauges, not in the spool's
+        trace_spool => 'off',
         trace_flush_interval => '100ms',
         status => '/trace_status');
 }
