@@ -23,6 +23,7 @@ enum class ColumnKind {
     time,  // selected as microseconds since the epoch; RFC 3339 UTC outside
     seconds,  // a duration as decimal seconds; JSON number
     boolean,  // PostgreSQL's t / f; JSON true / false
+    json,  // jsonb: embedded as a JSON value in JSON, its text in CSV
 };
 
 struct RecordColumn {

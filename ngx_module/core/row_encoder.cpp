@@ -1,6 +1,7 @@
 #include "row_encoder.hpp"
 
 #include "common/session_hash.hpp"
+#include "copy_json.hpp"
 #include "copy_text.hpp"
 
 #include <arpa/inet.h>
@@ -40,6 +41,15 @@ void append_optional_text(std::string &out, const trace_str_t &s,
         append_copy_null(out);
     } else {
         append_copy_text(out, view(s), limit);
+    }
+}
+
+// NULL for an empty value too: nginx's "not found" (no upstream, HTTP/0.9).
+void append_nonempty_text(std::string &out, const trace_str_t &s) {
+    if (s.data == nullptr || s.len == 0) {
+        append_copy_null(out);
+    } else {
+        append_copy_text(out, view(s));
     }
 }
 
@@ -127,7 +137,31 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
     out += '\t';
     append_request_id(out, req.request_id);
     out += '\t';
-    append_copy_null(out);  // escaped
+    append_optional_text(out, req.referer);
+    out += '\t';
+    append_nonempty_text(out, req.protocol);
+    out += '\t';
+    append_nonempty_text(out, req.scheme);
+    out += '\t';
+    append_copy_int(out, req.request_length);
+    out += '\t';
+    append_nonempty_text(out, req.upstream_addr);
+    out += '\t';
+    append_nonempty_text(out, req.upstream_status);
+    out += '\t';
+    append_nonempty_text(out, req.upstream_response_time);
+    out += '\t';
+    std::uint32_t fields_escaped = append_copy_fields(out, req.fields, req.nfields);
+    out += '\t';
+    // escaped: the values stored escaped (sql/0003). So far only the values of
+    // fields follow that scheme, each named fields.NAME.
+    if (fields_escaped != 0) {
+        out += '{';
+        append_escaped_field_names(out, req.fields, fields_escaped, true);
+        out += '}';
+    } else {
+        append_copy_null(out);
+    }
     out += '\t';
     append_copy_null(out);  // malformed
     out += '\n';

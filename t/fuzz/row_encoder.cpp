@@ -7,13 +7,17 @@
 // - the raw session token is never in the row: the session is 32 hex digits
 //   (its keyed hash) or \N; client_addr is \N or only address characters;
 // - numbers and times read back as what was given;
-// - a query parameter named like a secret has "[REDACTED]" as its value.
+// - a query parameter named like a secret has "[REDACTED]" as its value;
+// - fields (trace_field) is \N or decodes to a JSON object of strings that
+//   jsonb takes (valid UTF-8, no \u0000), one key per field with a value,
+//   and escaped names (as fields.NAME) the values stored escaped.
 
 #include "copy_text.hpp"
 #include "fuzz_support.hpp"
 #include "row_encoder.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -107,7 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::int64_t duration = p.ConsumeIntegral<std::int64_t>();
     int status = p.ConsumeIntegral<int>();
     std::int64_t bytes_sent = p.ConsumeIntegral<std::int64_t>();
-    std::string s[8];
+    std::string s[16];
     std::string row;
 
     if (p.ConsumeBool()) {
@@ -124,9 +128,49 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         req.user_agent = maybe(p, s[5], 64);
         req.request_id = maybe(p, s[6], 600);
         req.uri = maybe(p, s[7], 4096);
+        req.referer = maybe(p, s[8], 600);
+        req.protocol = maybe(p, s[9], 16);
+        req.upstream_addr = maybe(p, s[10], 64);
+        req.upstream_status = maybe(p, s[11], 32);
+        req.request_length = p.ConsumeIntegral<std::int64_t>();
+        static const char *const names[] = {"xff", "country", "a", "b"};
+        trace_field_t fields[4];
+        std::size_t with_value = 0;
+        req.nfields = p.ConsumeIntegralInRange<std::size_t>(0, 4);
+        for (std::size_t k = 0; k < req.nfields; ++k) {
+            fields[k].name = {reinterpret_cast<const unsigned char *>(names[k]), std::strlen(names[k])};
+            fields[k].value = maybe(p, s[12 + k], 700);
+            with_value += fields[k].value.len > 0;
+        }
+        req.fields = fields;
         encoder.append_request(row, req);
         std::vector<std::string> f = split_row(row, trace::request_columns, ts);
-        check_text_fields({f[1], f[2], f[3], f[4], f[5], f[8], f[12], f[13]});
+        check_text_fields({f[1], f[2], f[3], f[4], f[5], f[8], f[12], f[13], f[14], f[15], f[16],
+                           f[18], f[19], f[20]});
+        FUZZ_CHECK(f[17] == std::to_string(req.request_length));
+        if (with_value == 0) {
+            FUZZ_CHECK(f[21] == "\\N" && f[22] == "\\N");
+        } else {
+            std::optional<std::string> json = fuzz::copy_decode_field(f[21]);
+            FUZZ_CHECK(json && fuzz::is_valid_utf8(*json));
+            nlohmann::json object = nlohmann::json::parse(*json, nullptr, false);
+            FUZZ_CHECK(object.is_object() && object.size() == with_value);
+            for (const auto &item : object.items()) {
+                // jsonb refuses \u0000: no value may decode to a NUL
+                FUZZ_CHECK(item.value().is_string());
+                const std::string &v = item.value().get_ref<const std::string &>();
+                FUZZ_CHECK(v.find('\0') == std::string::npos && fuzz::is_valid_utf8(v));
+            }
+            // escaped names the values stored escaped, each as fields.NAME
+            if (f[22] != "\\N") {
+                FUZZ_CHECK(f[22].size() > 2 && f[22].front() == '{' && f[22].back() == '}');
+                for (const std::string &name : split(f[22].substr(1, f[22].size() - 2), ',')) {
+                    FUZZ_CHECK(name.compare(0, 7, "fields.") == 0 && object.contains(name.substr(7)));
+                    const std::string &v = object[name.substr(7)].get_ref<const std::string &>();
+                    FUZZ_CHECK(v.find("\\x") != std::string::npos);
+                }
+            }
+        }
         FUZZ_CHECK(f[6] == std::to_string(status));
         std::int64_t d = duration < 0 ? 0 : duration;
         char expected_duration[32];
