@@ -84,6 +84,13 @@ static ngx_command_t  ngx_http_trace_commands[] = {
       0,
       NULL },
 
+    { ngx_string("trace_field"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_trace_field,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     /* audit events: ngx_http_trace_audit.c and ngx_http_trace_header.c */
 
     { ngx_string("trace_audit_event"),
@@ -383,6 +390,7 @@ ngx_http_trace_create_loc_conf(ngx_conf_t *cf)
     tlcf->session = NGX_CONF_UNSET_PTR;
     tlcf->request_id = NGX_CONF_UNSET_PTR;
     tlcf->redactor = NGX_CONF_UNSET_PTR;
+    tlcf->fields = NGX_CONF_UNSET_PTR;
     tlcf->audit = NGX_CONF_UNSET;
     tlcf->audit_rules = NGX_CONF_UNSET_PTR;
     tlcf->audit_basic_auth = NGX_CONF_UNSET;
@@ -420,6 +428,9 @@ ngx_http_trace_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     /* NULL means the core's built-in list of secret parameter names */
     ngx_conf_merge_ptr_value(conf->redactor, prev->redactor, NULL);
+
+    /* a level with trace_field lines of its own inherits none of the outer */
+    ngx_conf_merge_ptr_value(conf->fields, prev->fields, NULL);
 
     ngx_conf_merge_value(conf->audit, prev->audit, 0);
     ngx_conf_merge_ptr_value(conf->audit_rules, prev->audit_rules, NULL);

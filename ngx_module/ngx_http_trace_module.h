@@ -13,7 +13,8 @@
  *   ngx_http_trace_form.c      $trace_form_NAME: fields of a form body in memory
  *   ngx_http_trace_header.c    the audit header filter (trace_audit_header)
  *   ngx_http_trace_log.c       the log phase: a request row, audit events
- *   ngx_http_trace_rows.c      request rows (trace_exclude, trace_redact)
+ *   ngx_http_trace_rows.c      request rows (trace_exclude, trace_redact,
+ *                              trace_field, the upstream columns)
  *   ngx_http_trace_audit.c     audit events: rules (trace_audit_event), basic auth
  *   ngx_http_trace_sessions.c  sessions: trace_session, trace_session_key, the
  *                              hash, who is behind one (trace_session_zone)
@@ -86,6 +87,7 @@ typedef struct {
     ngx_http_complex_value_t   *session;            /* trace_session */
     ngx_http_complex_value_t   *request_id;         /* trace_request_id; NULL: default */
     trace_redactor_t           *redactor;           /* trace_redact */
+    ngx_array_t                *fields;             /* trace_field, of rows.c */
 
     /* audit events */
     ngx_flag_t                  audit;              /* trace_audit */

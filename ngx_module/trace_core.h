@@ -90,6 +90,17 @@ TRACE_API trace_redactor_t *trace_redactor_create(const trace_str_t *names,
 TRACE_API void trace_redactor_free(trace_redactor_t *redactor);
 
 
+/*
+ * One trace_field of a request: name is 1 to TRACE_FIELD_NAME_MAX bytes of
+ * [a-z0-9_] (checked at configuration time); value is any bytes, cut at
+ * TRACE_FIELD_VALUE_MAX. A field whose value is absent or empty is left out.
+ */
+typedef struct {
+    trace_str_t              name;
+    trace_str_t              value;
+} trace_field_t;
+
+
 /* One HTTP request, as the shim sees it in the log phase. */
 typedef struct {
     int64_t                  start_us;      /* wall clock, microseconds since the epoch */
@@ -113,6 +124,16 @@ typedef struct {
      */
     int                      malformed;
     int                      uri_cut;
+    trace_str_t              referer;
+    trace_str_t              protocol;      /* $server_protocol; empty: NULL */
+    trace_str_t              scheme;
+    int64_t                  request_length;
+    /* as nginx's $upstream_addr, $upstream_status, $upstream_response_time */
+    trace_str_t              upstream_addr;
+    trace_str_t              upstream_status;
+    trace_str_t              upstream_response_time;
+    const trace_field_t     *fields;        /* trace_field, nfields of them */
+    size_t                   nfields;
 } trace_request_t;
 
 

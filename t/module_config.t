@@ -225,6 +225,76 @@ http {
 }
 EOF
 
+fails_with(<<'EOF', qr/invalid field name "Country" in "trace_field": 1 to 64 characters of a-z, 0-9 and _.*nginx\.conf:10/, 'trace_field: a capital letter');
+http {
+    server {
+        location / {
+            trace_field Country $http_x_country;
+        }
+    }
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid field name "x-forwarded" in "trace_field".*nginx\.conf:9/, 'trace_field: a dash');
+http {
+    server {
+        trace_field x-forwarded $http_x_forwarded_for;
+    }
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid field name "" in "trace_field".*nginx\.conf:8/, 'trace_field: an empty name');
+http {
+    trace_field "" $http_x_a;
+}
+EOF
+
+my $long = 'n' x 65;
+fails_with(<<"EOF", qr/invalid field name "$long" in "trace_field".*nginx\.conf:8/, 'trace_field: a name of 65 bytes');
+http {
+    trace_field $long \$http_x_a;
+}
+EOF
+
+fails_with(<<'EOF', qr/duplicate field "xff" in "trace_field".*nginx\.conf:10/, 'trace_field: a name twice at one level');
+http {
+    trace_field xff $http_x_forwarded_for;
+    trace_field country $http_x_country;
+    trace_field xff $remote_addr;
+}
+EOF
+
+my $fields16 = join '', map { "    trace_field f$_ \$http_x_$_;\n" } 1 .. 16;
+fails_with(<<"EOF", qr/too many "trace_field" directives at one level: at most 16.*nginx\.conf:24/, 'trace_field: 17 at one level');
+http {
+$fields16    trace_field f17 \$http_x_17;
+}
+EOF
+
+fails_with(<<'EOF', qr/invalid number of arguments in "trace_field" directive.*nginx\.conf:8/, 'trace_field: no value');
+http {
+    trace_field country;
+}
+EOF
+
+fails_with(<<'EOF', qr/unknown "no_such_variable" variable/, 'trace_field: an unknown variable');
+http {
+    trace_field country $no_such_variable;
+}
+EOF
+
+($rc, $out) = $t->nginx_test(<<"EOF");
+http {
+    trace_db "dbname=trace";
+$fields16    server {
+        listen 127.0.0.1:%%PORT%%;
+$fields16        location / {
+$fields16        }
+    }
+}
+EOF
+is($rc, 0, 'trace_field: 16 at each of three levels, the same names at each, pass nginx -t') or diag($out);
+
 Trace::Test::spew($key, "0123456789abcdef0123\n", 0600);
 ($rc, $out) = $t->nginx_test(<<"EOF");
 http {
@@ -251,6 +321,8 @@ http {
     trace_audit_header X-Trace-Audit;
     trace_audit_basic_auth off;
     trace_audit_login_session \$upstream_cookie_sessionid;
+    trace_field country \$http_x_country;
+    trace_field xff \$http_x_forwarded_for;
     server {
         listen 127.0.0.1:%%PORT%%;
         trace_exclude ^/static/ \\.ico\$;

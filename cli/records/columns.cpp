@@ -94,7 +94,15 @@ ColumnSet make_requests() {
                    plain("user_agent"),
                    plain("request_id"),
                    escaped_column(),
-                   plain("malformed", ColumnKind::boolean)};
+                   plain("malformed", ColumnKind::boolean),
+                   plain("referer"),
+                   plain("protocol"),
+                   plain("scheme"),
+                   plain("request_length", ColumnKind::integer),
+                   plain("upstream_addr"),
+                   plain("upstream_status"),
+                   plain("upstream_response_time"),
+                   plain("fields", ColumnKind::json)};
     size_t path = set.index_of("path");
     size_t query = set.index_of("query");
     size_t duration = set.index_of("duration");

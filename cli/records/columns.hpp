@@ -25,6 +25,7 @@ enum class ColumnKind {
     boolean,  // PostgreSQL's t / f; JSON true / false
     names,  // column names (escaped), selected as a JSON array; JSON an array, CSV
             // the names a space apart (records/escaping.hpp)
+    json,  // jsonb: embedded as a JSON value in JSON, its text in CSV
 };
 
 struct RecordColumn {

@@ -1,5 +1,6 @@
 #include "records/escaping.hpp"
 
+#include "app/output_format.hpp"
 #include "app/table_output.hpp"
 #include "common/hex.hpp"
 
@@ -162,9 +163,20 @@ RecordRow terminal_safe_row(const std::vector<RecordColumn> &columns, const Reco
     RecordRow out = decoded_row(columns, row);
     std::string names;
     for (std::size_t i = 0; i < out.size() && i < columns.size(); ++i) {
-        if (columns[i].kind == ColumnKind::text && out[i] && could_drive_terminal(*out[i])) {
+        if (!out[i] || !could_drive_terminal(*out[i])) {
+            continue;
+        }
+        if (columns[i].kind == ColumnKind::text) {
             out[i] = escape_for_terminal(*out[i]);
             names += (names.empty() ? "" : " ") + columns[i].name;
+        } else if (columns[i].kind == ColumnKind::json) {
+            // PostgreSQL writes DEL and C1 controls of a jsonb as they are:
+            // the same JSON with them as \u escapes, which means the same
+            // value, so the column is not named escaped.
+            nlohmann::ordered_json v = nlohmann::ordered_json::parse(*out[i], nullptr, false);
+            if (!v.is_discarded()) {
+                out[i] = json_text(v);
+            }
         }
     }
     std::size_t list = names_column(columns);

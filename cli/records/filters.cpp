@@ -1,5 +1,6 @@
 #include "records/filters.hpp"
 
+#include "app/output_format.hpp"
 #include "app/usage_error.hpp"
 #include "records/escaping.hpp"
 #include "trace_contract.h"
@@ -278,6 +279,59 @@ std::vector<std::string> parse_actions(std::string_view text) {
     return actions;
 }
 
+std::string parse_upstream_status_list(std::string_view text) {
+    std::string any;
+    for (std::string_view item : split_list(text, "--upstream-status")) {
+        std::string pattern;
+        if (item.size() == 3 && all_digits(item) && item[0] >= '1') {
+            pattern = std::string(item);
+        } else if (item.size() == 3 && item[0] >= '1' && item[0] <= '9' &&
+                   std::tolower(static_cast<unsigned char>(item[1])) == 'x' &&
+                   std::tolower(static_cast<unsigned char>(item[2])) == 'x') {
+            pattern = std::string(1, item[0]) + "[0-9][0-9]";
+        } else {
+            throw UsageError("--upstream-status: " + quoted(item) +
+                             " is not a status code (502) or class (5xx)");
+        }
+        any += (any.empty() ? "" : "|") + pattern;
+    }
+    // An entry stands between the start, ", ", " : " and the end.
+    return "(^|[ ,:])(" + any + ")([ ,:]|$)";
+}
+
+std::pair<std::string, std::string> parse_field(std::string_view text) {
+    size_t eq = text.find('=');
+    if (eq == std::string_view::npos) {
+        throw UsageError("--field: " + quoted(text) + " is not NAME=VALUE");
+    }
+    std::string_view name = text.substr(0, eq);
+    bool ok = !name.empty() && name.size() <= TRACE_FIELD_NAME_MAX &&
+              std::all_of(name.begin(), name.end(), [](char c) {
+                  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+              });
+    if (!ok) {
+        throw UsageError("--field: " + quoted(name) + " is not a trace_field name (1 to " +
+                         std::to_string(TRACE_FIELD_NAME_MAX) + " of a-z, 0-9 and _)");
+    }
+    if (eq + 1 == text.size()) {
+        throw UsageError("--field: " + quoted(text) +
+                         " has no value; a field whose value is empty is not stored");
+    }
+    return {std::string(name), std::string(text.substr(eq + 1))};
+}
+
+std::string fields_object(const std::vector<std::pair<std::string, std::string>> &fields) {
+    nlohmann::ordered_json object = nlohmann::ordered_json::object();
+    for (const auto &[name, value] : fields) {
+        if (object.contains(name)) {
+            throw UsageError("--field: " + trace_ctl::quoted(name) +
+                             " is given twice; a row has one value per name");
+        }
+        object[name] = value;
+    }
+    return json_text(object);
+}
+
 std::string pg_array_literal(const std::vector<std::string> &items) {
     std::string out = "{";
     for (size_t i = 0; i < items.size(); ++i) {
@@ -354,6 +408,15 @@ WhereClause build_where(const RecordFilter &filter, int first_param) {
         w.add_time("<", *filter.until);
     }
     w.add_one_of("action", filter.actions);
+    if (filter.referer_regex) {
+        w.add("referer ~ " + w.param(*filter.referer_regex));
+    }
+    if (filter.upstream_status_regex) {
+        w.add("upstream_status ~ " + w.param(*filter.upstream_status_regex));
+    }
+    if (filter.fields) {
+        w.add("fields @> " + w.param(*filter.fields) + "::jsonb");
+    }
     if (filter.max_ts) {
         w.add("ts <= " + w.param(format_utc_time(*filter.max_ts)) + "::timestamptz");
     }

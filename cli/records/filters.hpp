@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace trace_ctl {
@@ -57,6 +58,22 @@ std::vector<std::string> parse_methods(std::string_view text);
 // Throws UsageError.
 std::vector<std::string> parse_actions(std::string_view text);
 
+// --upstream-status: "502", "502,504", "5xx": codes and classes as --status
+// takes them. Returns a regular expression (PostgreSQL's ~) that matches an
+// upstream_status as nginx writes it ("502, 200 : 404") when any of its
+// entries is one of them. Throws UsageError.
+std::string parse_upstream_status_list(std::string_view text);
+
+// One --field NAME=VALUE: NAME as trace_field allows it ([a-z0-9_], 1 to
+// TRACE_FIELD_NAME_MAX), VALUE not empty (an empty value is never stored).
+// Throws UsageError.
+std::pair<std::string, std::string> parse_field(std::string_view text);
+
+// Every --field as one JSON object, {"NAME": "VALUE", ...}, for jsonb
+// containment (fields @> ...). A NAME given twice is an error. Throws
+// UsageError.
+std::string fields_object(const std::vector<std::pair<std::string, std::string>> &fields);
+
 // A PostgreSQL array literal, {"a","b"}, quoting every element, for a
 // parameter of type text[].
 std::string pg_array_literal(const std::vector<std::string> &items);
@@ -73,6 +90,9 @@ struct RecordFilter {
     std::optional<TimeBound> since;  // ts >= since
     std::optional<TimeBound> until;  // ts < until
     std::vector<std::string> actions;  // audit only
+    std::optional<std::string> referer_regex;  // requests only, from here
+    std::optional<std::string> upstream_status_regex;  // parse_upstream_status_list
+    std::optional<std::string> fields;  // fields_object: fields @> it
     std::optional<std::int64_t> max_id;  // id <= max_id: keeps pages stable
     std::optional<EpochMicros> max_ts;  // ts <= max_ts: the same anchor, for the index
     std::optional<std::int64_t> after_id;  // id > after_id: --follow

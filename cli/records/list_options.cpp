@@ -91,6 +91,19 @@ RecordFilter filter_from_options(const ListOptions &opts, const Config &config) 
     if (!opts.until.empty()) {
         f.until = parse_time_bound(opts.until, "--until");
     }
+    if (!opts.referer.empty()) {
+        f.referer_regex = opts.referer;
+    }
+    if (!opts.upstream_status.empty()) {
+        f.upstream_status_regex = parse_upstream_status_list(opts.upstream_status);
+    }
+    if (!opts.fields.empty()) {
+        std::vector<std::pair<std::string, std::string>> fields;
+        for (const std::string &field : opts.fields) {
+            fields.push_back(parse_field(field));
+        }
+        f.fields = fields_object(fields);
+    }
     if (!opts.max_time.empty()) {
         f.max_ts = parse_time(opts.max_time);
         if (!f.max_ts) {

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace trace_ctl {
 
@@ -26,6 +27,10 @@ struct ListOptions {
     std::string client;
     std::string since;
     std::string until;
+    // requests only
+    std::string referer;
+    std::string upstream_status;
+    std::vector<std::string> fields;  // each NAME=VALUE
     int limit = 50;
     int page = 1;
     std::int64_t max_id = 0;  // 0: the newest id when the command starts

@@ -15,19 +15,25 @@ namespace trace_ctl {
 namespace {
 
 // PostgreSQL compiles a regex only when it meets a row; ask it once up front so
-// that a bad --path is an error even where no row would be tested.
-void check_path_regex(Connection &db, const RecordFilter &filter) {
-    if (!filter.path_regex) {
+// that a bad --path or --referer is an error even where no row would be tested.
+void check_regex(Connection &db, const std::optional<std::string> &regex,
+                 const std::string &option) {
+    if (!regex) {
         return;
     }
     try {
-        db.exec_params("SELECT '' ~ $1", {*filter.path_regex});
+        db.exec_params("SELECT '' ~ $1", {*regex});
     } catch (const PgError &e) {
         if (e.sqlstate() == "2201B") {
-            throw UsageError("--path: " + e.primary());
+            throw UsageError(option + ": " + e.primary());
         }
         throw;
     }
+}
+
+void check_regexes(Connection &db, const RecordFilter &filter) {
+    check_regex(db, filter.path_regex, "--path");
+    check_regex(db, filter.referer_regex, "--referer");
 }
 
 // Where the pages stand: the newest id and time, read in one statement so
@@ -133,7 +139,7 @@ int list_records(const Context &ctx, const ColumnSet &shown, const ListOptions &
     OutputFormat format = parse_output_format(opts.format);
     Connection db = Connection::open(ctx.conninfo());
     try {
-        check_path_regex(db, filter);
+        check_regexes(db, filter);
         if (opts.follow) {
             return follow_records(ctx, db, shown, opts, std::move(filter), format);
         }

@@ -104,6 +104,19 @@ void add_requests_command(CLI::App &app, Context &ctx, int &exit_code) {
         "combine (AND). Text shows the main columns; json and csv carry every column.\n"
         "Needs SELECT on the trace tables (the trace_reader role).");
     add_filter_options(*cmd, *opts, "requests");
+    cmd->add_option("--referer", opts->referer,
+                    "the Referer header matches this regular expression (as --path does), "
+                    "e.g. '^https://search\\.example/'")
+        ->type_name("REGEX");
+    cmd->add_option("--upstream-status", opts->upstream_status,
+                    "any upstream that answered (or was tried) has one of these statuses: codes "
+                    "or classes, comma-separated: 502, 502,504, 5xx")
+        ->type_name("LIST");
+    cmd->add_option("--field", opts->fields,
+                    "the trace_field NAME has exactly VALUE (as stored: cut values end in "
+                    "\u2026); repeat for several, all must hold")
+        ->type_name("NAME=VALUE")
+        ->allow_extra_args(false);
     add_output_options(*cmd, *opts);
     cmd->callback([&ctx, &exit_code, opts] {
         exit_code = run_command(ctx, "requests",

@@ -1,6 +1,7 @@
 #include "row_encoder.hpp"
 
 #include "common/session_hash.hpp"
+#include "copy_json.hpp"
 #include "copy_text.hpp"
 
 #include <arpa/inet.h>
@@ -64,6 +65,15 @@ std::string_view cut_target(std::string_view target, std::size_t limit) {
     return target.substr(0, limit);
 }
 
+// NULL for an empty value too: nginx's "not found" (no upstream, HTTP/0.9).
+bool append_nonempty_text(std::string &out, const trace_str_t &s) {
+    if (s.data == nullptr || s.len == 0) {
+        append_copy_null(out);
+        return false;
+    }
+    return append_copy_text(out, view(s));
+}
+
 bool append_request_id(std::string &out, const trace_str_t &id) {
     if (id.data == nullptr || id.len == 0) {
         append_copy_null(out);
@@ -82,10 +92,12 @@ public:
         }
     }
 
-    // A text[] in COPY text: {path,user_agent}. The names are the columns'
-    // own: nothing in them needs quoting.
-    void append_field(std::string &out) const {
-        if (count_ == 0) {
+    // A text[] in COPY text: {path,user_agent,fields.xff}. The names are the
+    // columns' own, and fields.NAME for the values of fields that `fields_escaped`
+    // marks (bit k: fields[k]): nothing in them needs quoting.
+    void append_field(std::string &out, const trace_field_t *fields = nullptr,
+                      std::uint32_t fields_escaped = 0) const {
+        if (count_ == 0 && fields_escaped == 0) {
             append_copy_null(out);
             return;
         }
@@ -95,6 +107,9 @@ public:
                 out += ',';
             }
             out.append(names_[i]);
+        }
+        if (fields_escaped != 0) {
+            append_escaped_field_names(out, fields, fields_escaped, count_ == 0);
         }
         out += '}';
     }
@@ -195,7 +210,24 @@ void RowEncoder::append_request(std::string &out, const trace_request_t &req) co
     out += '\t';
     escaped.note(append_request_id(out, req.request_id), "request_id");
     out += '\t';
-    escaped.append_field(out);
+    escaped.note(append_optional_text(out, req.referer), "referer");
+    out += '\t';
+    escaped.note(append_nonempty_text(out, req.protocol), "protocol");
+    out += '\t';
+    escaped.note(append_nonempty_text(out, req.scheme), "scheme");
+    out += '\t';
+    append_copy_int(out, req.request_length);
+    out += '\t';
+    escaped.note(append_nonempty_text(out, req.upstream_addr), "upstream_addr");
+    out += '\t';
+    escaped.note(append_nonempty_text(out, req.upstream_status), "upstream_status");
+    out += '\t';
+    escaped.note(append_nonempty_text(out, req.upstream_response_time), "upstream_response_time");
+    out += '\t';
+    // a value of fields that is stored escaped is named fields.NAME
+    std::uint32_t fields_escaped = append_copy_fields(out, req.fields, req.nfields);
+    out += '\t';
+    escaped.append_field(out, req.fields, fields_escaped);
     out += '\t';
     if (req.malformed) {
         out += 't';  // malformed; NULL for every request nginx accepted

@@ -13,13 +13,17 @@
 // - the raw session token is never in the row: the session is 32 hex digits
 //   (its keyed hash) or \N; client_addr is \N or only address characters;
 // - numbers and times read back as what was given;
-// - a query parameter named like a secret has "[REDACTED]" as its value.
+// - a query parameter named like a secret has "[REDACTED]" as its value;
+// - fields (trace_field) is \N or decodes to a JSON object of strings that
+//   jsonb takes (valid UTF-8, no \u0000), one key per field with a value,
+//   and escaped names (as fields.NAME) the values stored escaped.
 
 #include "copy_text.hpp"
 #include "fuzz_support.hpp"
 #include "row_encoder.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -138,7 +142,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::int64_t duration = p.ConsumeIntegral<std::int64_t>();
     int status = p.ConsumeIntegral<int>();
     std::int64_t bytes_sent = p.ConsumeIntegral<std::int64_t>();
-    std::string s[8];
+    std::string s[16];
     std::string row;
 
     if (p.ConsumeBool()) {
@@ -155,9 +159,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         req.user_agent = maybe(p, s[5], 64);
         req.request_id = maybe(p, s[6], 600);
         req.uri = maybe(p, s[7], 4096);
+        req.referer = maybe(p, s[8], 600);
+        req.protocol = maybe(p, s[9], 16);
+        req.upstream_addr = maybe(p, s[10], 64);
+        req.upstream_status = maybe(p, s[11], 32);
+        req.request_length = p.ConsumeIntegral<std::int64_t>();
+        static const char *const names[] = {"xff", "country", "a", "b"};
+        trace_field_t fields[4];
+        std::size_t with_value = 0;
+        req.nfields = p.ConsumeIntegralInRange<std::size_t>(0, 4);
+        for (std::size_t k = 0; k < req.nfields; ++k) {
+            fields[k].name = {reinterpret_cast<const unsigned char *>(names[k]), std::strlen(names[k])};
+            fields[k].value = maybe(p, s[12 + k], 700);
+            with_value += fields[k].value.len > 0;
+        }
+        req.fields = fields;
         encoder.append_request(row, req);
         std::vector<std::string> f = split_row(row, trace::request_columns, ts);
-        check_text_fields({f[1], f[2], f[3], f[4], f[5], f[8], f[12], f[13]});
+        check_text_fields({f[1], f[2], f[3], f[4], f[5], f[8], f[12], f[13], f[14], f[15], f[16],
+                           f[18], f[19], f[20]});
         std::vector<std::string> escaped;
         FUZZ_CHECK(f[1] == "web-1");
         check_text(f[2], req.server_name, SIZE_MAX, false, "server_name", escaped);
@@ -168,7 +188,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             path.len = q;
         }
         check_text(f[4], path, SIZE_MAX, false, "path", escaped);
-        std::vector<std::string> listed = escaped_names(f[14]);
+        std::vector<std::string> listed = escaped_names(f[22]);
         bool query_escaped = std::find(listed.begin(), listed.end(), "query") != listed.end();
         if (query_escaped) {
             FUZZ_CHECK(req.uri.data != nullptr && q != std::string::npos);
@@ -180,8 +200,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_text(f[8], req.user, trace::indexed_text_limit, true, "user_name", escaped);
         check_text(f[12], req.user_agent, SIZE_MAX, false, "user_agent", escaped);
         check_text(f[13], req.request_id, trace::indexed_text_limit, true, "request_id", escaped);
-        FUZZ_CHECK(listed == escaped);
-        FUZZ_CHECK(f[15] == "\\N");
+        check_text(f[14], req.referer, SIZE_MAX, false, "referer", escaped);
+        check_text(f[15], req.protocol, SIZE_MAX, true, "protocol", escaped);
+        check_text(f[16], req.scheme, SIZE_MAX, true, "scheme", escaped);
+        FUZZ_CHECK(f[17] == std::to_string(req.request_length));
+        check_text(f[18], req.upstream_addr, SIZE_MAX, true, "upstream_addr", escaped);
+        check_text(f[19], req.upstream_status, SIZE_MAX, true, "upstream_status", escaped);
+        check_text(f[20], req.upstream_response_time, SIZE_MAX, true, "upstream_response_time",
+                   escaped);
+        // the columns' names first, in column order, then fields.NAME entries
+        FUZZ_CHECK(listed.size() >= escaped.size() &&
+                   std::equal(escaped.begin(), escaped.end(), listed.begin()));
+        std::vector<std::string> field_entries(listed.begin() + escaped.size(), listed.end());
+        if (with_value == 0) {
+            FUZZ_CHECK(f[21] == "\\N" && field_entries.empty());
+        } else {
+            std::optional<std::string> json = fuzz::copy_decode_field(f[21]);
+            FUZZ_CHECK(json && fuzz::is_valid_utf8(*json));
+            nlohmann::json object = nlohmann::json::parse(*json, nullptr, false);
+            FUZZ_CHECK(object.is_object() && object.size() == with_value);
+            for (const auto &item : object.items()) {
+                // jsonb refuses \u0000: no value may decode to a NUL
+                FUZZ_CHECK(item.value().is_string());
+                const std::string &v = item.value().get_ref<const std::string &>();
+                FUZZ_CHECK(v.find('\0') == std::string::npos && fuzz::is_valid_utf8(v));
+            }
+            for (const std::string &name : field_entries) {
+                FUZZ_CHECK(name.compare(0, 7, "fields.") == 0 && object.contains(name.substr(7)));
+                const std::string &v = object[name.substr(7)].get_ref<const std::string &>();
+                FUZZ_CHECK(v.find("\\x") != std::string::npos);
+            }
+        }
+        FUZZ_CHECK(f[23] == "\\N");
         FUZZ_CHECK(f[6] == std::to_string(status));
         std::int64_t d = duration < 0 ? 0 : duration;
         char expected_duration[32];

@@ -48,6 +48,15 @@ nlohmann::ordered_json json_value(ColumnKind kind, const std::string &raw) {
         }
         break;
     }
+    case ColumnKind::json: {
+        // PostgreSQL's own output of a jsonb: an object stays an object. Only
+        // bytes that are not UTF-8 (a SQL_ASCII database) make it a string.
+        nlohmann::ordered_json v = nlohmann::ordered_json::parse(raw, nullptr, false);
+        if (!v.is_discarded()) {
+            return v;
+        }
+        break;
+    }
     case ColumnKind::text:
         break;
     }

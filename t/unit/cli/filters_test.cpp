@@ -110,6 +110,54 @@ TEST(Actions, OnlyTheThreeKnown) {
               "--action: \"logon\" is not one of login, logout, login_failed");
 }
 
+TEST(UpstreamStatus, AnyEntryOfNginxsList) {
+    std::regex re(parse_upstream_status_list("502,5xx,404"), std::regex::extended);
+    EXPECT_EQ(parse_upstream_status_list("502"), "(^|[ ,:])(502)([ ,:]|$)");
+    EXPECT_EQ(parse_upstream_status_list("5XX, 404"), "(^|[ ,:])(5[0-9][0-9]|404)([ ,:]|$)");
+    std::regex only502(parse_upstream_status_list("502"), std::regex::extended);
+    for (const char *s : {"502", "200, 502", "502 : 200", "-, 502", "404 : 200, 502"}) {
+        EXPECT_TRUE(std::regex_search(s, only502)) << s;
+    }
+    for (const char *s : {"200", "5020", "1502", "200, 504", "-"}) {
+        EXPECT_FALSE(std::regex_search(s, only502)) << s;
+    }
+    EXPECT_TRUE(std::regex_search("200 : 503", re));
+    EXPECT_NE(usage_error_of([] { parse_upstream_status_list("50"); }).find("\"50\" is not"),
+              std::string::npos);
+    EXPECT_NE(usage_error_of([] { parse_upstream_status_list("502,"); }).find("empty item"),
+              std::string::npos);
+    EXPECT_NE(usage_error_of([] { parse_upstream_status_list("6x"); }), "");
+    EXPECT_NE(usage_error_of([] { parse_upstream_status_list("502|.*"); }), "");
+}
+
+TEST(Field, NameEqualsValue) {
+    EXPECT_EQ(parse_field("xff=10.0.0.1, 10.0.0.2"),
+              (std::pair<std::string, std::string>{"xff", "10.0.0.1, 10.0.0.2"}));
+    EXPECT_EQ(parse_field("q=a=b").second, "a=b") << "the first = splits";
+    EXPECT_NE(usage_error_of([] { parse_field("xff"); }).find("is not NAME=VALUE"), std::string::npos);
+    EXPECT_NE(usage_error_of([] { parse_field("X=1"); }).find("is not a trace_field name"),
+              std::string::npos);
+    EXPECT_NE(usage_error_of([] { parse_field("=1"); }), "");
+    EXPECT_NE(usage_error_of([] { parse_field(std::string(65, 'a') + "=1"); }), "");
+    EXPECT_EQ(parse_field(std::string(64, 'a') + "=1").first, std::string(64, 'a'));
+    EXPECT_NE(usage_error_of([] { parse_field("a="); }).find("has no value"), std::string::npos);
+}
+
+TEST(Field, OneObjectForContainment) {
+    EXPECT_EQ(fields_object({{"b", "2"}, {"a", "say \"hi\" \\"}}),
+              R"({"b":"2","a":"say \"hi\" \\"})");
+    EXPECT_NE(usage_error_of([] { fields_object({{"a", "1"}, {"a", "2"}}); }).find("given twice"),
+              std::string::npos);
+    RecordFilter f;
+    f.referer_regex = "^https://";
+    f.upstream_status_regex = parse_upstream_status_list("502");
+    f.fields = fields_object({{"a", "1"}});
+    WhereClause w = build_where(f);
+    EXPECT_EQ(w.sql, "WHERE referer ~ $1 AND upstream_status ~ $2 AND fields @> $3::jsonb");
+    ASSERT_EQ(w.params.size(), 3u);
+    EXPECT_EQ(*w.params[2], R"({"a":"1"})");
+}
+
 TEST(PgArrayLiteral, QuotesEveryElement) {
     EXPECT_EQ(pg_array_literal({"a", "b,c", "d\"e", "f\\g", "{}", ""}),
               R"({"a","b,c","d\"e","f\\g","{}",""})");

@@ -56,6 +56,18 @@ TEST(Json, InvalidUtf8IsReplacedNotThrown) {
     EXPECT_EQ(json_text(nlohmann::ordered_json("\x1b[2J")), "\"\\u001b[2J\"");
 }
 
+TEST(Json, AJsonbColumnIsEmbedded) {
+    const std::vector<RecordColumn> cols = {{"fields", "fields", ColumnKind::json}};
+    nlohmann::ordered_json j =
+        record_to_json(cols, {std::string(R"({"xff": "10.0.0.1", "country": "DE"})")});
+    EXPECT_EQ(json_text(j), R"({"fields":{"xff":"10.0.0.1","country":"DE"}})");
+    EXPECT_EQ(json_text(record_to_json(cols, {std::nullopt})), R"({"fields":null})");
+    // what is not JSON (bytes that are not UTF-8, in a SQL_ASCII database) stays text
+    j = record_to_json(cols, {std::string("{\"a\": \"\xff\"}")});
+    EXPECT_TRUE(j["fields"].is_string());
+    EXPECT_EQ(csv_record(cols, {std::string(R"({"a": "b,c"})")}), "\"{\"\"a\"\": \"\"b,c\"\"}\"\r\n");
+}
+
 TEST(Csv, Rfc4180Quoting) {
     EXPECT_EQ(csv_line({std::string("plain"), std::string("a,b"), std::string("say \"hi\""),
                         std::string("two\r\nlines"), std::string("lf\nonly")}),
