@@ -105,6 +105,7 @@ my @users = (
     "surrogate \xed\xa0\x80",
     "\xff\xfe\xfd",
     "\x00",
+    "c1 \xc2\x9b2J \xc2\x85",
 );
 # What the database holds for a value: exactly the bytes, unless it has a byte
 # PostgreSQL cannot hold; then it is escaped: those bytes as \xHH, backslashes
@@ -166,7 +167,8 @@ for my $i (0 .. $#users) {
         ok(!defined $esc, "hostile $i: ... and nothing is marked escaped");
     } else {
         is($f->{user}, escaped($users[$i]), "hostile $i: stored escaped");
-        is_deeply($esc, ['fields.user'], "hostile $i: ... and escaped names it");
+        # $remote_user is the row's user too, stored by the same scheme
+        is_deeply($esc, ['user_name', 'fields.user'], "hostile $i: ... and escaped names it");
     }
 }
 
@@ -191,7 +193,7 @@ is($by_path{'/hostile/1'}{fields}{user}, $users[1], 'JSON: quotes read back');
 is($by_path{'/hostile/3'}{fields}{user}, $users[3], 'JSON: tabs, newlines read back');
 is($by_path{'/hostile/4'}{fields}{user}, $users[4], 'JSON: control bytes read back');
 is($by_path{'/hostile/9'}{fields}{user}, 'nul\\x00byte', 'JSON: a NUL, escaped');
-is($by_path{'/hostile/9'}{escaped}, '{fields.user}', 'JSON: ... and the row says so');
+is_deeply($by_path{'/hostile/9'}{escaped}, ['user_name', 'fields.user'], 'JSON: ... and the row says so');
 
 ($rc, $out, $err) = $t->trace_ctl(@db, 'requests', '--format', 'csv', '--limit', '1000');
 my $csv = parse_csv($out);
@@ -201,6 +203,17 @@ ok(exists $col{fields}, 'CSV has fields');
 my ($loc) = grep { $_->[ $col{path} ] eq '/loc/x' } @$csv;
 is_deeply(JSON::PP->new->decode($loc->[ $col{fields} ]), { here => 'fixed', a => 'alpha' },
     'CSV: fields as JSON text');
+# jsonb's text keeps DEL and C1 controls as they are; CSV writes them as \u
+# escapes, the same JSON value, so that no field drives a terminal
+my $raw_controls = () = $out =~ /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]/g;
+is($raw_controls, 0, 'CSV: no raw control byte (C0, DEL, C1) from a field reaches the output');
+for my $i (4, $#users) {
+    my ($row) = grep { $_->[ $col{path} ] eq "/hostile/$i" } @$csv;
+    my $user = JSON::PP->new->utf8->decode($row->[ $col{fields} ] // 'null')->{user};
+    utf8::encode($user);
+    is($user, $users[$i],
+        "CSV: fields of hostile $i read back exactly");
+}
 
 sub listed {
     my (@args) = @_;

@@ -256,7 +256,8 @@ is($flaky->[ $col{upstream_addr} ], "$dead, $app", 'CSV: upstream_addr (quoted: 
 
 ($rc, $out) = $t->trace_ctl(@db, 'requests', '--width', '0', '--limit', '1000');
 my ($head) = split /\n/, $out;
-is($head =~ s/\s+/ /gr, 'TIME METHOD ST TOOK USER CLIENT SESSION PATH', 'the text table keeps its columns');
+is($head =~ s/\s+/ /gr, 'TIME METHOD ST TOOK USER CLIENT SESSION AGENT PATH',
+    'the text table: none of the access log columns');
 
 is_deeply(listed('--upstream-status', '502'), [qw(/down/one /flaky/one /redirected/one)],
     '--upstream-status 502: any of the upstreams');
