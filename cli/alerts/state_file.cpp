@@ -39,19 +39,6 @@ void make_directories(const std::string &dir) {
     }
 }
 
-void write_all(int fd, const std::string &text, const std::string &path) {
-    size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            fail("cannot write", path, errno);
-        }
-        done += static_cast<size_t>(n);
-    }
-}
 
 }  // namespace
 
@@ -111,41 +98,10 @@ std::optional<std::string> read_state_file(const std::string &path) {
 void write_state_file(const std::string &path, const std::string &text) {
     std::string dir = directory_of(path);
     make_directories(dir);
-    std::string temp_path = path + ".XXXXXX";
-    std::vector<char> temp(temp_path.begin(), temp_path.end());
-    temp.push_back('\0');
-    // mkstemp creates the file 0600 with O_EXCL: no one else's file or link is
-    // ever written to, whatever the directory.
-    int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-    if (fd < 0) {
-        fail("cannot create a temporary file for", path, errno);
-    }
-    std::string created(temp.data());
     try {
-        write_all(fd, text, created);
-        if (::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0) {
-            fail("cannot write", created, errno);
-        }
-        if (::close(fd) != 0) {
-            fd = -1;
-            fail("cannot write", created, errno);
-        }
-        fd = -1;
-        if (::rename(created.c_str(), path.c_str()) != 0) {
-            fail("cannot replace", path, errno);
-        }
-    } catch (...) {
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        ::unlink(created.c_str());
-        throw;
-    }
-    // Make the rename itself durable.
-    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-        ::fsync(dir_fd);
-        ::close(dir_fd);
+        replace_file(path, path + ".XXXXXX", text, 0600);
+    } catch (const FileError &e) {
+        throw StateFileError(e.what());
     }
 }
 

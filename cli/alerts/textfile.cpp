@@ -1,5 +1,7 @@
 #include "alerts/textfile.hpp"
 
+#include "app/files.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -62,10 +64,6 @@ std::string number(const char *format, double value) {
 // The percentages as the status line prints them, as ratios: 42.3% is 0.423.
 std::string ratio(double percent) {
     return number("%.6g", percent / 100);
-}
-
-[[noreturn]] void fail(const std::string &path, int err) {
-    throw TextfileError("cannot write " + path + ": " + std::strerror(err));
 }
 
 }  // namespace
@@ -153,43 +151,11 @@ std::string write_textfile(const std::string &dir, const std::string &text) {
     // A leading dot and a suffix after .prom: the collector reads only *.prom.
     std::string temp_path =
         (dir.empty() || dir.back() == '/' ? dir : dir + "/") + "." + textfile_name + ".XXXXXX";
-    std::vector<char> temp(temp_path.begin(), temp_path.end());
-    temp.push_back('\0');
-    int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-    if (fd < 0) {
-        fail(path, errno);
-    }
-    std::string created(temp.data());
     try {
-        size_t done = 0;
-        while (done < text.size()) {
-            ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n < 0) {
-                fail(path, errno);
-            }
-            done += static_cast<size_t>(n);
-        }
         // node_exporter runs as its own user: the file must be readable by it.
-        if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) {
-            fail(path, errno);
-        }
-        int closed = ::close(fd);
-        fd = -1;
-        if (closed != 0) {
-            fail(path, errno);
-        }
-        if (::rename(created.c_str(), path.c_str()) != 0) {
-            fail(path, errno);
-        }
-    } catch (...) {
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        ::unlink(created.c_str());
-        throw;
+        replace_file(path, temp_path, text, 0644);
+    } catch (const FileError &e) {
+        throw TextfileError(e.what());
     }
     return path;
 }

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <vector>
+
 namespace trace_ctl {
 
 namespace {
@@ -70,6 +72,54 @@ FileContents read_file(const std::string &path, bool follow_links, std::size_t l
         fail(path, ENOENT);
     }
     return std::move(*contents);
+}
+
+void replace_file(const std::string &path, const std::string &temp_template,
+                  const std::string &text, mode_t mode) {
+    auto failed = [&path](int err) {
+        return FileError("cannot write " + path + ": " + std::strerror(err), err);
+    };
+    std::vector<char> temp(temp_template.begin(), temp_template.end());
+    temp.push_back('\0');
+    Fd file{::mkostemp(temp.data(), O_CLOEXEC)};
+    if (file.fd < 0) {
+        throw failed(errno);
+    }
+    std::string created(temp.data());
+    try {
+        size_t done = 0;
+        while (done < text.size()) {
+            ssize_t n = ::write(file.fd, text.data() + done, text.size() - done);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                throw failed(errno);
+            }
+            done += static_cast<size_t>(n);
+        }
+        if (::fchmod(file.fd, mode) != 0 || ::fsync(file.fd) != 0) {
+            throw failed(errno);
+        }
+        int closed = ::close(file.fd);
+        file.fd = -1;
+        if (closed != 0) {
+            throw failed(errno);
+        }
+        if (::rename(created.c_str(), path.c_str()) != 0) {
+            throw failed(errno);
+        }
+    } catch (...) {
+        ::unlink(created.c_str());
+        throw;
+    }
+    // Make the rename itself durable.
+    size_t slash = path.find_last_of('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    Fd dir_fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    if (dir_fd.fd >= 0) {
+        ::fsync(dir_fd.fd);
+    }
 }
 
 }  // namespace trace_ctl

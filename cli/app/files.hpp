@@ -1,5 +1,6 @@
 // Reading the small files check-resources depends on (/proc files, the state
-// file, the SMTP password file), with errors that name the file.
+// file, the SMTP password file), and replacing the files it writes (the state
+// file, the textfile), with errors that name the file.
 
 #ifndef TRACE_CTL_APP_FILES_HPP
 #define TRACE_CTL_APP_FILES_HPP
@@ -36,6 +37,15 @@ FileContents read_file(const std::string &path, bool follow_links = true,
 // The same, but nothing when the file does not exist.
 std::optional<FileContents> read_file_if_exists(const std::string &path, bool follow_links = true,
                                                 std::size_t limit = 1 << 20);
+
+// Replaces `path` with `text` so that a reader sees the old file or the new
+// one, never part of either: written to a new file made from `temp_template`
+// (ending in XXXXXX, in the same directory; mkstemp, so O_EXCL: no one else's
+// file or link is ever written to), given `mode`, synced, then renamed over
+// `path`, and the directory synced. The temporary file is removed on failure.
+// Throws FileError, "cannot write PATH: reason".
+void replace_file(const std::string &path, const std::string &temp_template,
+                  const std::string &text, mode_t mode);
 
 }  // namespace trace_ctl
 
