@@ -5,6 +5,8 @@
 #include "copy_text.hpp"
 #include "row_encoder.hpp"
 
+#include "encoded_row.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -23,22 +25,12 @@ std::vector<std::string> fields(const trace_request_t &req) {
     RowEncoder encoder("h", "");
     std::string row;
     encoder.append_request(row, req);
-    EXPECT_EQ(row.back(), '\n');
-    row.pop_back();
-    std::vector<std::string> out;
-    std::size_t at = 0;
-    for (;;) {
-        std::size_t tab = row.find('\t', at);
-        out.push_back(row.substr(at, tab == std::string::npos ? std::string::npos : tab - at));
-        if (tab == std::string::npos) {
-            return out;
-        }
-        at = tab + 1;
-    }
+    return trace_test::split_fields(row);
 }
 
-// Positions in TRACE_REQUEST_COLUMNS.
-constexpr std::size_t path_field = 4, query_field = 5, malformed_field = 15;
+const std::size_t path_field = trace_test::column_index(request_columns, "path"),
+                  query_field = trace_test::column_index(request_columns, "query"),
+                  malformed_field = trace_test::column_index(request_columns, "malformed");
 
 const std::string mark(cut_mark);
 
@@ -56,7 +48,7 @@ TEST(RejectedRow, MarkedMalformedAndOnlyIt) {
     EXPECT_EQ(fields(req).at(malformed_field), "\\N");
     req.malformed = 1;
     std::vector<std::string> f = fields(req);
-    ASSERT_EQ(f.size(), 16u);
+    ASSERT_EQ(f.size(), trace_test::column_count(request_columns));
     EXPECT_EQ(f[path_field], "/a%00b");
     EXPECT_EQ(f[query_field], "\\N");
     EXPECT_EQ(f[malformed_field], "t");

@@ -4,6 +4,8 @@
 
 #include "row_encoder.hpp"
 
+#include "encoded_row.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -15,27 +17,16 @@ trace_str_t str(const std::string &s) {
     return {reinterpret_cast<const unsigned char *>(s.data()), s.size()};
 }
 
-std::vector<std::string> fields_of(std::string row) {
-    EXPECT_FALSE(row.empty());
-    EXPECT_EQ(row.back(), '\n');
-    row.pop_back();
-    std::vector<std::string> fields;
-    std::size_t start = 0;
-    for (;;) {
-        std::size_t tab = row.find('\t', start);
-        fields.push_back(row.substr(start, tab == std::string::npos ? tab : tab - start));
-        if (tab == std::string::npos) {
-            return fields;
-        }
-        start = tab + 1;
-    }
-}
+using trace_test::split_fields;
 
-// Column indexes of trace_contract.h's lists.
-enum Request { r_host = 1, r_server_name, r_method, r_path, r_query, r_user_name = 8,
-               r_user_agent = 12, r_request_id, r_escaped, r_malformed };
-enum Audit { a_host = 1, a_action, a_user_name, a_method = 6, a_path, a_source = 9,
-             a_user_agent, a_request_id, a_escaped };
+std::size_t req_col(const char *name) { return trace_test::column_index(trace::request_columns, name); }
+std::size_t audit_col(const char *name) { return trace_test::column_index(trace::audit_columns, name); }
+
+const std::size_t r_host = req_col("host"), r_path = req_col("path"), r_query = req_col("query"),
+                  r_user_name = req_col("user_name"), r_user_agent = req_col("user_agent"),
+                  r_escaped = req_col("escaped"), r_malformed = req_col("malformed");
+const std::size_t a_user_name = audit_col("user_name"), a_user_agent = audit_col("user_agent"),
+                  a_request_id = audit_col("request_id"), a_escaped = audit_col("escaped");
 
 struct RequestValues {
     std::string server_name = "example.org", method = "GET", uri = "/a?b=1", user = "alice",
@@ -56,8 +47,8 @@ std::vector<std::string> request_row(const RequestValues &v, const std::string &
     req.request_id = str(v.request_id);
     std::string row;
     encoder.append_request(row, req);
-    std::vector<std::string> f = fields_of(row);
-    EXPECT_EQ(f.size(), 16u);
+    std::vector<std::string> f = split_fields(row);
+    EXPECT_EQ(f.size(), trace_test::column_count(trace::request_columns));
     return f;
 }
 
@@ -113,8 +104,8 @@ TEST(RowEncoder, AuditRowsToo) {
     ev.request_id = str(rid);
     std::string row;
     encoder.append_audit(row, ev);
-    std::vector<std::string> f = fields_of(row);
-    ASSERT_EQ(f.size(), 13u);
+    std::vector<std::string> f = split_fields(row);
+    ASSERT_EQ(f.size(), trace_test::column_count(trace::audit_columns));
     EXPECT_EQ(f[a_user_name], "mal\\\\x00ory");
     EXPECT_EQ(f[a_user_agent], "\\\\xff");  // the four characters: not escaped
     EXPECT_EQ(f[a_request_id], "r\\\\xfe");
@@ -124,7 +115,7 @@ TEST(RowEncoder, AuditRowsToo) {
     ev.user = str(path);
     ev.request_id = str(path);
     encoder.append_audit(row, ev);
-    EXPECT_EQ(fields_of(row)[a_escaped], "\\N");
+    EXPECT_EQ(split_fields(row)[a_escaped], "\\N");
 }
 
 TEST(RowEncoder, CutValuesAreEscapedByWhatIsKept) {
