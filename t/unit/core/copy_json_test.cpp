@@ -8,6 +8,7 @@
 #include "copy_json.hpp"
 #include "copy_text.hpp"
 #include "row_encoder.hpp"
+#include "stored_form.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -88,28 +89,7 @@ nlohmann::json parse(const std::string &field) {
     return j;
 }
 
-// The escaped form of a value (sql/0003).
-std::string escaped_form(const std::string &in) {
-    std::string out;
-    std::size_t i = 0;
-    while (i < in.size()) {
-        std::size_t ok = trace::valid_utf8_prefix(std::string_view(in).substr(i));
-        for (std::size_t k = i; k < i + ok; ++k) {
-            out += in[k];
-            if (in[k] == '\\') {
-                out += '\\';
-            }
-        }
-        i += ok;
-        if (i < in.size()) {
-            char buf[5];
-            std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned char>(in[i]));
-            out += buf;
-            ++i;
-        }
-    }
-    return out;
-}
+using trace_test::escaped_form;
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 
 #include "copy_text.hpp"
 #include "row_encoder.hpp"
+#include "stored_form.hpp"
 
 #include <gtest/gtest.h>
 
@@ -65,28 +66,7 @@ bool holdable(const std::string &in) {
 // it; else the input with every backslash doubled and every byte PostgreSQL
 // cannot hold written as \xHH.
 std::string expected_storage(const std::string &in) {
-    if (holdable(in)) {
-        return in;
-    }
-    std::string out;
-    std::size_t i = 0;
-    while (i < in.size()) {
-        std::size_t n = valid_utf8_prefix(std::string_view(in).substr(i));
-        for (std::size_t k = i; k < i + n; ++k) {
-            out += in[k];
-            if (in[k] == '\\') {
-                out += '\\';
-            }
-        }
-        i += n;
-        if (i < in.size()) {
-            char buf[5];
-            std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned char>(in[i]));
-            out += buf;
-            ++i;
-        }
-    }
-    return out;
+    return holdable(in) ? in : trace_test::escaped_form(in);
 }
 
 // The bytes an escaped value stands for: \\ is a backslash, \xHH a byte.
