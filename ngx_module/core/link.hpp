@@ -40,8 +40,10 @@ public:
 
     // Runs `sql`, one simple query that may hold statements and at most one
     // COPY ... FROM STDIN, which is fed `copy_data`. All of it runs as one
-    // implicit transaction. A failure whose outcome is unknown (the
-    // connection broke after the commit was sent) is `failed`, like any other.
+    // implicit transaction. Its first statement inserts the batch's ledger
+    // row: a unique violation there is `duplicate`. A failure whose outcome is
+    // unknown (the connection broke after the commit was sent) is `failed`,
+    // like any other.
     virtual TxResult run(const std::string &sql, std::string_view copy_data, Millis timeout) = 0;
 
     // An SQL literal for `value`, quoted for this connection.

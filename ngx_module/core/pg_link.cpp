@@ -18,8 +18,11 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
-// The batch ledger's key: a violation of it means "already written".
-constexpr std::string_view batches_key = "batches_pkey";
+// A unique violation (23505) by the transaction's first statement, the ledger
+// row, means "already written". Known by the statement and not by the
+// constraint's name, which differs where the ledger is not a plain table (on
+// Citus the error names a shard's constraint, or none at all).
+constexpr std::string_view unique_violation = "23505";
 
 }  // namespace
 
@@ -259,7 +262,8 @@ TxResult PgLink::run(const std::string &sql, std::string_view copy_data, Millis 
 
     std::string first_error;
     std::string first_state;
-    std::string first_constraint;
+    int statement = 0;  // which statement the next result answers
+    int first_error_statement = -1;
     for (;;) {
         while (PQisBusy(conn_)) {
             Wait w = wait_socket(false, until);
@@ -286,15 +290,17 @@ TxResult PgLink::run(const std::string &sql, std::string_view copy_data, Millis 
         default:
             if (first_error.empty()) {
                 const char *state = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
-                const char *constraint = PQresultErrorField(res.get(), PG_DIAG_CONSTRAINT_NAME);
                 first_state = state ? state : "";
-                first_constraint = constraint ? constraint : "";
+                first_error_statement = statement;
                 first_error = one_line(PQresultErrorMessage(res.get()));
                 if (first_error.empty()) {
                     first_error = "query failed";
                 }
             }
             break;
+        }
+        if (PQresultStatus(res.get()) != PGRES_COPY_IN) {
+            ++statement;  // a COPY answers twice: COPY_IN, then its outcome
         }
     }
     if (PQstatus(conn_) != CONNECTION_OK) {
@@ -304,7 +310,7 @@ TxResult PgLink::run(const std::string &sql, std::string_view copy_data, Millis 
     TxResult r;
     if (first_error.empty()) {
         r.outcome = TxOutcome::committed;
-    } else if (first_state == "23505" && first_constraint == batches_key) {
+    } else if (first_state == unique_violation && first_error_statement == 0) {
         r.outcome = TxOutcome::duplicate;
     } else {
         r.outcome = is_data_error(first_state) ? TxOutcome::data_error : TxOutcome::failed;
