@@ -1,0 +1,19 @@
+// /status: what `trace-ctl status` reports (status/status.hpp, read by its own
+// code), as tables: the database, the schema version, each table's rows,
+// size and freshness, rejected rows, and the module's counters when
+// status_url is configured.
+
+#ifndef TRACE_CTL_CONSOLE_STATUS_PAGE_HPP
+#define TRACE_CTL_CONSOLE_STATUS_PAGE_HPP
+
+#include "app/context.hpp"
+#include "app/pg.hpp"
+#include "console/layout.hpp"
+
+namespace trace_ctl {
+
+PageContent status_page(const Context &ctx, Connection &db);
+
+}  // namespace trace_ctl
+
+#endif
