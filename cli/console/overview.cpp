@@ -177,7 +177,7 @@ std::string top_table(Connection &db, const Window &w, const TopList &top) {
     std::string rank = top.by_p95
                            ? "percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM duration))"
                            : "count(*)";
-    std::string sql = "SELECT " + col + "::text, coalesce('" + col + "' = ANY(escaped), false), " +
+    std::string sql = "SELECT " + col + ", coalesce('" + col + "' = ANY(escaped), false), " +
                       rank + ", count(*) FROM trace.requests " + where.sql + " AND " + col +
                       " IS NOT NULL GROUP BY 1, 2 ORDER BY 3 DESC NULLS LAST, 1 LIMIT " +
                       std::to_string(top_rows);
