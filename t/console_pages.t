@@ -260,6 +260,10 @@ for my $path ('/requests', '/') {
     like($r->{content}, qr/<p class="error">database: /, "database down: $path an error page");
     headers_ok($r, "database down: $path");
 }
+$r = fetch($console, '/status');
+is($r->{status}, 200, 'database down: /status answers');
+like($r->{content}, qr{<p class="health">Something needs attention\.</p>}, '... that something is wrong');
+like($r->{content}, qr{<th>reachable</th><td>false</td>}, '... the database unreachable');
 $pg->start;
 $r = fetch($console, '/requests');
 is($r->{status}, 200, 'database back: the console reconnects');

@@ -161,10 +161,9 @@ void add_routes(httplib::Server &server, const Context &ctx, ConnectionPool &poo
                                     std::unique_ptr<Lease> &lease) {
                    show(res, session_page(**lease, ctx.config, req.matches[1]));
                }));
-    server.Get("/status", with_db(pool, [&ctx](const httplib::Request &, httplib::Response &res,
-                                               std::unique_ptr<Lease> &lease) {
-                   show(res, status_page(ctx, **lease));
-               }));
+    server.Get("/status", [&ctx, &pool](const httplib::Request &, httplib::Response &res) {
+        guarded(res, pool, [&] { show(res, status_page(ctx, pool)); });
+    });
 }
 
 }  // namespace trace_ctl

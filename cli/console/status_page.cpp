@@ -51,7 +51,7 @@ std::string sizes(Connection &db, const StatusReport &report) {
 
 }  // namespace
 
-PageContent status_page(const Context &ctx, Connection &db) {
+PageContent status_page(const Context &ctx, ConnectionPool &pool) {
     StatusReport report = read_status_report(ctx, StatusOptions{});
     nlohmann::ordered_json json = status_json(report);
     PageContent page;
@@ -62,7 +62,7 @@ PageContent status_page(const Context &ctx, Connection &db) {
     page.body += "<h2>Database</h2>" + value_html(json.value("database", nlohmann::ordered_json()));
     page.body += "<h2>Schema</h2>" + value_html(json.value("schema", nlohmann::ordered_json()));
     if (report.database_reachable && report.database_error.empty()) {
-        page.body += "<h2>Tables</h2>" + sizes(db, report);
+        page.body += "<h2>Tables</h2>" + sizes(**pool.acquire(), report);
     }
     page.body += "<h2>Module</h2>" + value_html(json.value("module", nlohmann::ordered_json()));
     return page;

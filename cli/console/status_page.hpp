@@ -7,12 +7,13 @@
 #define TRACE_CTL_CONSOLE_STATUS_PAGE_HPP
 
 #include "app/context.hpp"
-#include "app/pg.hpp"
+#include "console/database.hpp"
 #include "console/layout.hpp"
 
 namespace trace_ctl {
 
-PageContent status_page(const Context &ctx, Connection &db);
+// It answers when the database is away too: that is what it reports.
+PageContent status_page(const Context &ctx, ConnectionPool &pool);
 
 }  // namespace trace_ctl
 
