@@ -222,6 +222,8 @@ for my $case (['/requests?status=abc', 400, qr/status: &quot;abc&quot; is not a 
               ['/requests?upstream_status=abc', 400, qr/upstream-status: &quot;abc&quot; is not a status code/],
               ['/requests?field=a%3Db&field=a%3Dc', 400, qr/field: &quot;a&quot; is given twice/],
               ['/requests?field=user%3Dalice', 200, qr/No requests match/],
+              ['/requests?user=a%00b', 400, qr/user: a NUL byte is not a value/],
+              ['/?host=%00', 400, qr/host: a NUL byte is not a value/],
               ['/requests?user=%FF', 200, qr/No requests match/],
               ['/requests?path=%FF', 400, qr/invalid byte sequence/],
               ['/audit?action=delete', 400, qr/action: &quot;delete&quot; is not one of/],

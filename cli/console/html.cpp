@@ -65,7 +65,7 @@ std::string query_string(const QueryParams &params) {
     return out;
 }
 
-std::string link(const std::string &href, std::string_view text) {
+std::string html_link(const std::string &href, std::string_view text) {
     return "<a href=\"" + html_escape(href) + "\">" + shown(text) + "</a>";
 }
 

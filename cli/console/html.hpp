@@ -31,7 +31,7 @@ std::string query_string(const QueryParams &params);
 
 // <a href="HREF">TEXT</a>: `href` is a URL we built (url_encode'd parts), and
 // `text` is a client's bytes.
-std::string link(const std::string &href, std::string_view text);
+std::string html_link(const std::string &href, std::string_view text);
 
 // A regular expression that matches exactly `text` (PostgreSQL's ARE):
 // ^...$ with every character that has a meaning escaped, for links to the

@@ -197,7 +197,7 @@ std::string top_table(Connection &db, const Window &w, const TopList &top) {
         }
         std::string figure = top.by_p95 ? short_number(number_at(r, i, 2, 0) * 1000) + " ms"
                                         : short_number(number_at(r, i, 2, 0));
-        out += "<tr><td class=\"wrap\">" + link(href("/requests", params), bytes) +
+        out += "<tr><td class=\"wrap\">" + html_link(href("/requests", params), bytes) +
                "</td><td class=\"num\">" + html_escape(figure) + "</td></tr>";
     }
     if (r.rows() == 0) {
@@ -225,6 +225,7 @@ std::string window_form(const OverviewQuery &q) {
 }  // namespace
 
 OverviewQuery overview_query(const ParamMap &params) {
+    check_no_nul(params);
     OverviewQuery q;
     for (const auto &[name, value] : params) {
         if (params.count(name) > 1) {

@@ -39,24 +39,24 @@ std::string text_cell(const std::optional<std::string> &v) {
 
 std::string user_cell(const Row &r) {
     const auto &user = r["user_name"];
-    return user ? link(user_href(*user), *user) : dash;
+    return user ? html_link(user_href(*user), *user) : dash;
 }
 
 std::string session_cell(const Row &r) {
     const auto &session = r["session"];
-    return session ? link(session_href(*session), session->substr(0, 12)) : dash;
+    return session ? html_link(session_href(*session), session->substr(0, 12)) : dash;
 }
 
 std::string client_cell(const Row &r, const std::string &list) {
     const auto &client = r["client_addr"];
-    return client ? link(list + query_string({{"client", *client}}), *client) : dash;
+    return client ? html_link(list + query_string({{"client", *client}}), *client) : dash;
 }
 
 // The path links to the list of that exact path: a regex of the stored value,
 // which is what --path compares with.
 std::string path_cell(const Row &r, const std::string &list, const std::string &shown_text) {
     const auto &path = r.stored_value("path");
-    return path ? link(list + query_string({{"path", exact_regex(*path)}}), shown_text) : dash;
+    return path ? html_link(list + query_string({{"path", exact_regex(*path)}}), shown_text) : dash;
 }
 
 std::string table(const std::vector<std::string> &headers, const std::vector<RecordRow> &rows,

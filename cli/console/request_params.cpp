@@ -1,6 +1,7 @@
 #include "console/request_params.hpp"
 
-#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -18,6 +19,7 @@ const std::set<std::string> requests_names = {"referer", "upstream_status", "fie
 const std::set<std::string> audit_names = {"action", "failed_only", "summary"};
 
 void check_names(const ParamMap &params, const std::set<std::string> &own) {
+    check_no_nul(params);
     for (auto it = params.begin(); it != params.end(); it = params.upper_bound(it->first)) {
         const std::string &name = it->first;
         if (name == "session_token") {
@@ -99,6 +101,14 @@ ListOptions list_options(const ParamMap &params, PageFormat format) {
 }
 
 }  // namespace
+
+void check_no_nul(const ParamMap &params) {
+    for (const auto &[name, value] : params) {
+        if (name.find('\0') != std::string::npos || value.find('\0') != std::string::npos) {
+            throw BadRequest(name.substr(0, name.find('\0')) + ": a NUL byte is not a value");
+        }
+    }
+}
 
 RequestsQuery requests_query(const ParamMap &params) {
     check_names(params, requests_names);

@@ -41,6 +41,10 @@ struct AuditQuery {
     PageFormat format = PageFormat::html;
 };
 
+// A NUL byte in any value is refused: no option of the CLI can hold one, and
+// libpq would cut the value there. Throws BadRequest.
+void check_no_nul(const ParamMap &params);
+
 // Throw BadRequest.
 RequestsQuery requests_query(const ParamMap &params);
 AuditQuery audit_query(const ParamMap &params);
