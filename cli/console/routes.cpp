@@ -82,15 +82,22 @@ void show(httplib::Response &res, const PageContent &page) {
     answer_html(res, 200, render_page(page));
 }
 
-// The rows of a listing page as CSV or JSON, streamed.
-void stream(httplib::Response &res, std::unique_ptr<Lease> &lease, const ColumnSet &set,
-            const ListOptions &opts, const RecordFilter &filter, const PageQuery &query,
-            PageFormat format, const std::string &name) {
-    check_regexes(**lease, filter);
-    Anchor anchor = anchor_of(**lease, set, opts, filter);
-    Page statement = anchored_page(opts, filter, query, anchor, 0);
-    auto rows = std::make_shared<RowStream>(std::move(lease), set, format, statement);
-    res.set_header("Content-Disposition", "attachment; filename=\"" + name +
+// What a listing page streams as CSV or JSON: the rows its HTML shows.
+struct Download {
+    const ColumnSet &set;
+    const ListOptions &opts;
+    RecordFilter filter;
+    PageQuery query;
+    std::string name;  // of the file
+};
+
+void stream(httplib::Response &res, std::unique_ptr<Lease> &lease, PageFormat format,
+            const Download &d) {
+    check_regexes(**lease, d.filter);
+    Anchor anchor = anchor_of(**lease, d.set, d.opts, d.filter);
+    Page statement = anchored_page(d.opts, d.filter, d.query, anchor, 0);
+    auto rows = std::make_shared<RowStream>(std::move(lease), d.set, format, statement);
+    res.set_header("Content-Disposition", "attachment; filename=\"" + d.name +
                                               (format == PageFormat::csv ? ".csv\"" : ".json\""));
     res.set_chunked_content_provider(
         RowStream::content_type(format), [rows](size_t, httplib::DataSink &sink) {
@@ -113,6 +120,26 @@ ParamMap params_of(const httplib::Request &req) {
     return ParamMap(req.params.begin(), req.params.end());
 }
 
+// /requests and /audit: the parameters read as `Query`, then the HTML page or
+// the same rows as a download (format=csv|json).
+template <typename Query>
+httplib::Server::Handler listing(
+    ConnectionPool &pool, Query (*read)(const ParamMap &),
+    std::function<PageContent(Connection &, const Query &, const ParamMap &)> page,
+    std::function<Download(const Query &)> download) {
+    return with_db(pool, [read, page, download](const httplib::Request &req,
+                                                httplib::Response &res,
+                                                std::unique_ptr<Lease> &lease) {
+        ParamMap params = params_of(req);
+        Query q = read(params);
+        if (q.format == PageFormat::html) {
+            show(res, page(**lease, q, params));
+        } else {
+            stream(res, lease, q.format, download(q));
+        }
+    });
+}
+
 }  // namespace
 
 void add_routes(httplib::Server &server, const Context &ctx, ConnectionPool &pool) {
@@ -126,31 +153,29 @@ void add_routes(httplib::Server &server, const Context &ctx, ConnectionPool &poo
                                         std::unique_ptr<Lease> &lease) {
                    show(res, overview_page(**lease, ctx.config, overview_query(params_of(req))));
                }));
-    server.Get("/requests", with_db(pool, [&ctx](const httplib::Request &req,
-                                                 httplib::Response &res,
-                                                 std::unique_ptr<Lease> &lease) {
-                   ParamMap params = params_of(req);
-                   RequestsQuery q = requests_query(params);
-                   if (q.format == PageFormat::html) {
-                       show(res, requests_page(**lease, ctx.config, q, params));
-                       return;
-                   }
-                   stream(res, lease, requests_columns(), q.list,
-                          filter_from_options(q.list, ctx.config), requests_page_query(),
-                          q.format, "requests");
-               }));
-    server.Get("/audit", with_db(pool, [&ctx](const httplib::Request &req, httplib::Response &res,
-                                              std::unique_ptr<Lease> &lease) {
-                   ParamMap params = params_of(req);
-                   AuditQuery q = audit_query(params);
-                   if (q.format == PageFormat::html) {
-                       show(res, audit_page(**lease, ctx.config, q, params));
-                       return;
-                   }
-                   stream(res, lease, audit_page_columns(q.audit), q.audit.list,
-                          audit_filter(q.audit, ctx.config), audit_page_query(q.audit), q.format,
-                          q.audit.summary ? "users" : "audit");
-               }));
+    const Config &config = ctx.config;
+    server.Get("/requests",
+               listing<RequestsQuery>(
+                   pool, requests_query,
+                   [&config](Connection &db, const RequestsQuery &q, const ParamMap &params) {
+                       return requests_page(db, config, q, params);
+                   },
+                   [&config](const RequestsQuery &q) {
+                       return Download{requests_columns(), q.list,
+                                       filter_from_options(q.list, config), requests_page_query(),
+                                       "requests"};
+                   }));
+    server.Get("/audit",
+               listing<AuditQuery>(
+                   pool, audit_query,
+                   [&config](Connection &db, const AuditQuery &q, const ParamMap &params) {
+                       return audit_page(db, config, q, params);
+                   },
+                   [&config](const AuditQuery &q) {
+                       return Download{audit_page_columns(q.audit), q.audit.list,
+                                       audit_filter(q.audit, config), audit_page_query(q.audit),
+                                       q.audit.summary ? "users" : "audit"};
+                   }));
     server.Get(R"(/users/(.+))",
                with_db(pool, [&ctx](const httplib::Request &req, httplib::Response &res,
                                     std::unique_ptr<Lease> &lease) {
