@@ -1,6 +1,7 @@
 #include "console/overview.hpp"
 
 #include "console/html.hpp"
+#include "console/overview_data.hpp"
 #include "console/overview_window.hpp"
 #include "console/svg_chart.hpp"
 #include "records/escaping.hpp"
@@ -10,81 +11,6 @@
 namespace trace_ctl {
 
 namespace {
-
-constexpr int top_rows = 10;
-
-struct StatusClass {
-    const char *name;  // the --status value that lists it
-    const char *condition;
-};
-const StatusClass status_classes[] = {
-    {"1xx", "status < 200"},
-    {"2xx", "status BETWEEN 200 AND 299"},
-    {"3xx", "status BETWEEN 300 AND 399"},
-    {"4xx", "status BETWEEN 400 AND 499"},
-    {"5xx", "status >= 500"},
-};
-const char *const audit_actions[] = {"login", "logout", "login_failed"};
-
-// Per bucket: requests per status class, latency percentiles (seconds; -1
-// when no request in it), bytes; audit events per action.
-struct Bucket {
-    double classes[5] = {0, 0, 0, 0, 0};
-    double latency[3] = {-1, -1, -1};
-    double bytes = 0;
-    double actions[3] = {0, 0, 0};
-};
-
-std::string bucket_sql(const Window &w) {
-    return "floor(extract(epoch FROM ts) / " + std::to_string(w.bucket_seconds) + ")::bigint";
-}
-
-double number_at(const Result &r, int row, int col, double unset) {
-    return r.is_null(row, col) ? unset : std::stod(std::string(r.get(row, col)));
-}
-
-std::map<std::int64_t, Bucket> read_buckets(Connection &db, const Window &w) {
-    std::map<std::int64_t, Bucket> buckets;
-    for (std::int64_t n = w.start / 1000000 / w.bucket_seconds;
-         n <= (w.end - 1) / 1000000 / w.bucket_seconds; ++n) {
-        buckets[n];
-    }
-    WhereClause where = build_where(w.filter());
-    std::string sql = "SELECT " + bucket_sql(w);
-    for (const StatusClass &c : status_classes) {
-        sql += ", count(*) FILTER (WHERE " + std::string(c.condition) + ")";
-    }
-    for (const char *p : {"0.5", "0.95", "0.99"}) {
-        sql += ", percentile_cont(" + std::string(p) +
-               ") WITHIN GROUP (ORDER BY extract(epoch FROM duration))";
-    }
-    sql += ", coalesce(sum(bytes_sent), 0) FROM trace.requests " + where.sql +
-           " GROUP BY 1 ORDER BY 1";
-    Result r = db.exec_params(sql, where.params);
-    for (int i = 0; i < r.rows(); ++i) {
-        Bucket &b = buckets[r.get_int(i, 0)];
-        for (int c = 0; c < 5; ++c) {
-            b.classes[c] = number_at(r, i, 1 + c, 0);
-        }
-        for (int p = 0; p < 3; ++p) {
-            b.latency[p] = number_at(r, i, 6 + p, -1);
-        }
-        b.bytes = number_at(r, i, 9, 0);
-    }
-    std::string audit_sql = "SELECT " + bucket_sql(w);
-    for (const char *a : audit_actions) {
-        audit_sql += ", count(*) FILTER (WHERE action = '" + std::string(a) + "')";
-    }
-    audit_sql += " FROM trace.audit " + where.sql + " GROUP BY 1 ORDER BY 1";
-    Result audit = db.exec_params(audit_sql, where.params);
-    for (int i = 0; i < audit.rows(); ++i) {
-        Bucket &b = buckets[audit.get_int(i, 0)];
-        for (int a = 0; a < 3; ++a) {
-            b.actions[a] = number_at(audit, i, 1 + a, 0);
-        }
-    }
-    return buckets;
-}
 
 std::string href(const std::string &list, QueryParams params) {
     return list + query_string(params);
@@ -108,7 +34,7 @@ std::string charts(const Window &w, const std::map<std::int64_t, Bucket> &bucket
         ChartBucket r{label, {}, {}};
         for (int c = 0; c < 5; ++c) {
             r.values.push_back(b.classes[c]);
-            r.hrefs.push_back(href("/requests", plus(in, "status", status_classes[c].name)));
+            r.hrefs.push_back(href("/requests", plus(in, "status", status_class_names[c])));
             totals[c] += b.classes[c];
         }
         requests.push_back(r);
@@ -121,7 +47,7 @@ std::string charts(const Window &w, const std::map<std::int64_t, Bucket> &bucket
         ChartBucket a{label, {}, {}};
         for (int k = 0; k < 3; ++k) {
             a.values.push_back(b.actions[k]);
-            a.hrefs.push_back(href("/audit", plus(in, "action", audit_actions[k])));
+            a.hrefs.push_back(href("/audit", plus(in, "action", audit_action_names[k])));
             audit_totals[k] += b.actions[k];
         }
         audit.push_back(a);
@@ -157,50 +83,32 @@ std::string charts(const Window &w, const std::map<std::int64_t, Bucket> &bucket
            stacked_bar_chart({{"bytes", "bytes"}}, bytes, " B") + "</div></div>";
 }
 
-// A top list of one column of trace.requests; the names come from this file
-// only. `extra` filters more (the error statuses); `p95` ranks by latency.
+// A top list: each value links to the window's requests with it (a path by
+// the regex that matches exactly its stored form, which --path compares with).
 struct TopList {
     const char *title;
-    const char *column;
-    const char *param;  // the list's parameter that selects one value
-    bool errors_only;
-    bool by_p95;
+    const std::vector<TopRow> &rows;
+    const char *param;  // the list's parameter that selects one value; "" for none
+    const char *extra_status;  // the list's status too, or ""
+    bool seconds;  // the figure is a latency
 };
 
-std::string top_table(Connection &db, const Window &w, const TopList &top) {
-    RecordFilter filter = w.filter();
-    if (top.errors_only) {
-        filter.statuses = parse_status_list("4xx,5xx");
-    }
-    WhereClause where = build_where(filter);
-    const std::string col = top.column;
-    std::string rank = top.by_p95
-                           ? "percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM duration))"
-                           : "count(*)";
-    std::string sql = "SELECT " + col + ", coalesce('" + col + "' = ANY(escaped), false), " +
-                      rank + ", count(*) FROM trace.requests " + where.sql + " AND " + col +
-                      " IS NOT NULL GROUP BY 1, 2 ORDER BY 3 DESC NULLS LAST, 1 LIMIT " +
-                      std::to_string(top_rows);
-    Result r = db.exec_params(sql, where.params);
+std::string top_table(const Window &w, const TopList &top) {
     std::string out = "<div class=\"panel top\"><h2>" + std::string(top.title) +
                       "</h2><table><tbody>";
-    for (int i = 0; i < r.rows(); ++i) {
-        std::string stored(r.get(i, 0));
-        bool escaped = r.get(i, 1) == "t";
-        std::string bytes = stored_bytes(stored, escaped);
-        // A path is matched by regex against what is stored; the others by value.
-        std::string value = col == "path" ? exact_regex(stored) : bytes;
+    for (const TopRow &row : top.rows) {
+        std::string bytes = stored_bytes(row.stored, row.escaped);
+        std::string param = top.param;
+        std::string value = param == "path" ? exact_regex(row.stored) : bytes;
         // User agents have no filter of their own: the row goes to the window.
-        QueryParams params = *top.param ? plus(w.params(), top.param, value) : w.params();
-        if (top.errors_only) {
-            params.emplace_back("status", "4xx,5xx");
-        }
-        std::string figure = top.by_p95 ? short_number(number_at(r, i, 2, 0) * 1000) + " ms"
-                                        : short_number(number_at(r, i, 2, 0));
+        QueryParams params = param.empty() ? w.params() : plus(w.params(), param, value);
+        params.emplace_back("status", top.extra_status);
+        std::string figure = top.seconds ? short_number(row.figure * 1000) + " ms"
+                                         : short_number(row.figure);
         out += "<tr><td class=\"wrap\">" + html_link(href("/requests", params), bytes) +
                "</td><td class=\"num\">" + html_escape(figure) + "</td></tr>";
     }
-    if (r.rows() == 0) {
+    if (top.rows.empty()) {
         out += "<tr><td class=\"dim\">none</td></tr>";
     }
     return out + "</tbody></table></div>";
@@ -253,17 +161,20 @@ PageContent overview_page(Connection &db, const Config &, const OverviewQuery &q
                 html_escape(format_utc_time(w.start).substr(0, 19) + "Z to " +
                             format_utc_time(w.end).substr(0, 19) + "Z, bars of " +
                             short_number(static_cast<double>(w.bucket_seconds) / 60) + " min") +
-                "</p>" + charts(w, read_buckets(db, w)) + "<div class=\"panels\">";
-    static const TopList tops[] = {
-        {"Top paths", "path", "path", false, false},
-        {"Top error paths (4xx, 5xx)", "path", "path", true, false},
-        {"Slowest paths (p95)", "path", "path", false, true},
-        {"Top users", "user_name", "user", false, false},
-        {"Top clients", "client_addr", "client", false, false},
-        {"Top user agents", "user_agent", "", false, false},
+                "</p>";
+    OverviewData data = read_overview(db, w);
+    page.body += charts(w, data.buckets) + "<div class=\"panels\">";
+    const Tops &t = data.tops;
+    const TopList tops[] = {
+        {"Top paths", t.paths, "path", "", false},
+        {"Top error paths (4xx, 5xx)", t.error_paths, "path", "4xx,5xx", false},
+        {"Slowest paths (p95)", t.slowest_paths, "path", "", true},
+        {"Top users", t.users, "user", "", false},
+        {"Top clients", t.clients, "client", "", false},
+        {"Top user agents", t.agents, "", "", false},
     };
     for (const TopList &top : tops) {
-        page.body += top_table(db, w, top);
+        page.body += top_table(w, top);
     }
     page.body += "</div>";
     return page;
