@@ -31,26 +31,26 @@ std::string charts(const Window &w, const std::map<std::int64_t, Bucket> &bucket
     for (const auto &[n, b] : buckets) {
         QueryParams in = w.params(w.bucket_start(n), w.bucket_start(n + 1));
         std::string label = w.bucket_label(n);
-        ChartBucket r{label, {}, {}};
-        for (int c = 0; c < 5; ++c) {
-            r.values.push_back(b.classes[c]);
-            r.hrefs.push_back(href("/requests", plus(in, "status", status_class_names[c])));
-            totals[c] += b.classes[c];
-        }
-        requests.push_back(r);
+        // One segment per series, each linking to the bucket's list narrowed
+        // by the series' own parameter (status=5xx, action=login).
+        auto segments = [&](const double *values, int count, const char *list, const char *param,
+                            const char *const *names, double *sums) {
+            ChartBucket c{label, {}, {}};
+            for (int k = 0; k < count; ++k) {
+                c.values.push_back(values[k]);
+                c.hrefs.push_back(href(list, plus(in, param, names[k])));
+                sums[k] += values[k];
+            }
+            return c;
+        };
+        requests.push_back(segments(b.classes, 5, "/requests", "status", status_class_names, totals));
+        audit.push_back(segments(b.actions, 3, "/audit", "action", audit_action_names, audit_totals));
         ChartBucket l{label, {}, {}};
-        for (int p = 0; p < 3; ++p) {
-            l.values.push_back(b.latency[p] < 0 ? -1 : b.latency[p] * 1000);
+        for (double p : b.latency) {
+            l.values.push_back(p < 0 ? -1 : p * 1000);
             l.hrefs.push_back(href("/requests", in));
         }
         latency.push_back(l);
-        ChartBucket a{label, {}, {}};
-        for (int k = 0; k < 3; ++k) {
-            a.values.push_back(b.actions[k]);
-            a.hrefs.push_back(href("/audit", plus(in, "action", audit_action_names[k])));
-            audit_totals[k] += b.actions[k];
-        }
-        audit.push_back(a);
         bytes.push_back({label, {b.bytes}, {href("/requests", in)}});
     }
     std::vector<ChartSeries> classes = {
