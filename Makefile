@@ -45,6 +45,9 @@ DEPS := deps
 TOML_CFLAGS := -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1
 # Recursive (=): evaluated when a recipe runs, after `deps` installed libpq-dev.
 PQ_CFLAGS = $(shell pkg-config --cflags libpq)
+# Debian's cpp-httplib is a compiled library: every unit that includes
+# httplib.h must see the feature macros it was built with (trace-ctl serve).
+HTTPLIB_CFLAGS = $(shell pkg-config --cflags cpp-httplib)
 
 # What the module and trace-ctl must agree on (common/): built once, into an
 # archive of its own for trace-ctl, and into the core's, which is the one
@@ -73,7 +76,7 @@ CLI_MAIN_OBJ := $(BUILD)/cli/command_line.o
 CLI_SRCS := $(filter-out $(CLI_MAIN_SRCS),$(sort $(shell find cli -name '*.cpp')))
 CLI_OBJS := $(CLI_SRCS:cli/%.cpp=$(BUILD)/cli/%.o) $(BUILD)/cli/migrations_data.o
 CLI_LIB := $(BUILD)/libtrace_cli.a
-CLI_LIBS := -ltomlplusplus -lesmtp -lcurl -lpq -lssl -lcrypto
+CLI_LIBS := -ltomlplusplus -lesmtp -lcurl -lcpp-httplib -lcrypt -lpq -lssl -lcrypto
 SQL_FILES := $(sort $(wildcard sql/*.sql))
 
 SHIM_SRCS := $(wildcard ngx_module/*.c ngx_module/*.h common/*.h) config
@@ -179,7 +182,7 @@ $(BUILD)/cli/migrations_data.o: $(BUILD)/gen/migrations_data.cpp | $(DEPS)
 $(BUILD)/cli/%.o: cli/%.cpp | $(DEPS)
 	@mkdir -p $(@D)
 	$(say) CXX $<
-	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) -Icli $(COMMON_INC) -c $< -o $@
+	$(Q)$(CXX) $(CXXFLAGS) $(TOML_CFLAGS) $(PQ_CFLAGS) $(HTTPLIB_CFLAGS) -Icli $(COMMON_INC) -c $< -o $@
 
 $(CLI_LIB): $(CLI_OBJS)
 	$(say) AR $@
@@ -267,7 +270,7 @@ $(FUZZ_BUILD)/cli/%.o: cli/%.cpp | deps-fuzz
 	@mkdir -p $(@D)
 	$(say) FUZZCC $<
 	$(Q)$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link $(TOML_CFLAGS) $(PQ_CFLAGS) \
-	  -Icli $(COMMON_INC) -c $< -o $@
+	  $(HTTPLIB_CFLAGS) -Icli $(COMMON_INC) -c $< -o $@
 
 $(FUZZ_BUILD)/libtrace_core.a: $(FUZZ_CORE_OBJS)
 $(FUZZ_BUILD)/libtrace_cli.a: $(FUZZ_CLI_OBJS)

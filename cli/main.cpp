@@ -7,6 +7,7 @@
 #include "app/command_help.hpp"
 #include "app/config.hpp"
 #include "app/context.hpp"
+#include "console/serve_command.hpp"
 #include "records/audit_command.hpp"
 #include "records/requests_command.hpp"
 #include "schema/migrate_command.hpp"
@@ -66,6 +67,7 @@ int main(int argc, char **argv) {
     trace_ctl::add_requests_command(app, ctx, exit_code);
     trace_ctl::add_audit_command(app, ctx, exit_code);
     trace_ctl::add_status_command(app, ctx, exit_code);
+    trace_ctl::add_serve_command(app, ctx, exit_code);
 
     try {
         app.parse(argc, argv);

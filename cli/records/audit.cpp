@@ -10,8 +10,6 @@
 
 namespace trace_ctl {
 
-namespace {
-
 RecordFilter audit_filter(const AuditOptions &opts, const Config &config) {
     RecordFilter filter = filter_from_options(opts.list, config);
     if (opts.failed_only && !opts.action.empty()) {
@@ -36,20 +34,22 @@ RecordFilter audit_filter(const AuditOptions &opts, const Config &config) {
     return filter;
 }
 
-}  // namespace
+const ColumnSet &audit_page_columns(const AuditOptions &opts) {
+    return opts.summary ? audit_summary_columns() : audit_columns();
+}
+
+PageQuery audit_page_query(const AuditOptions &opts) {
+    if (opts.summary) {
+        return audit_summary_query;
+    }
+    return [](const WhereClause &where, const std::string &limit, const std::string &offset) {
+        return newest_first_query(audit_columns(), where, limit, offset);
+    };
+}
 
 int run_audit(const Context &ctx, const AuditOptions &opts) {
-    RecordFilter filter = audit_filter(opts, ctx.config);
-    if (opts.summary) {
-        return list_records(ctx, audit_summary_columns(), opts.list, std::move(filter),
-                            audit_summary_query);
-    }
-    const ColumnSet &set = audit_columns();
-    return list_records(
-        ctx, set, opts.list, std::move(filter),
-        [&set](const WhereClause &where, const std::string &limit, const std::string &offset) {
-            return newest_first_query(set, where, limit, offset);
-        });
+    return list_records(ctx, audit_page_columns(opts), opts.list, audit_filter(opts, ctx.config),
+                        audit_page_query(opts));
 }
 
 }  // namespace trace_ctl

@@ -7,13 +7,15 @@
 
 namespace trace_ctl {
 
+PageQuery requests_page_query() {
+    return [](const WhereClause &where, const std::string &limit, const std::string &offset) {
+        return newest_first_query(requests_columns(), where, limit, offset);
+    };
+}
+
 int run_requests(const Context &ctx, const ListOptions &opts) {
-    const ColumnSet &set = requests_columns();
-    return list_records(
-        ctx, set, opts, filter_from_options(opts, ctx.config),
-        [&set](const WhereClause &where, const std::string &limit, const std::string &offset) {
-            return newest_first_query(set, where, limit, offset);
-        });
+    return list_records(ctx, requests_columns(), opts, filter_from_options(opts, ctx.config),
+                        requests_page_query());
 }
 
 }  // namespace trace_ctl

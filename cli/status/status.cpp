@@ -142,11 +142,7 @@ void read_module(const HttpUrl &url, const StatusOptions &opts, StatusReport &re
 
 }  // namespace
 
-int run_status(const Context &ctx, const StatusOptions &opts) {
-    OutputFormat format = parse_output_format(opts.format);
-    if (format == OutputFormat::csv) {
-        throw UsageError("--format: status is text or json");
-    }
+StatusReport read_status_report(const Context &ctx, const StatusOptions &opts) {
     StatusReport report;
     report.module_url = opts.status_url.empty() ? ctx.config.status_url : opts.status_url;
     std::optional<HttpUrl> url;
@@ -157,6 +153,15 @@ int run_status(const Context &ctx, const StatusOptions &opts) {
     if (url) {
         read_module(*url, opts, report);
     }
+    return report;
+}
+
+int run_status(const Context &ctx, const StatusOptions &opts) {
+    OutputFormat format = parse_output_format(opts.format);
+    if (format == OutputFormat::csv) {
+        throw UsageError("--format: status is text or json");
+    }
+    StatusReport report = read_status_report(ctx, opts);
     if (format == OutputFormat::json) {
         std::cout << json_text(status_json(report)) << '\n';
     } else {

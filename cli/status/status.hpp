@@ -2,6 +2,7 @@
 #define TRACE_CTL_STATUS_STATUS_HPP
 
 #include "app/context.hpp"
+#include "status/status_report.hpp"
 
 #include <string>
 
@@ -18,6 +19,10 @@ struct StatusOptions {
 // how fresh is the newest, and what the module's workers count. Exit 0 when all
 // is well, 1 when anything needs attention (and says what).
 int run_status(const Context &ctx, const StatusOptions &opts);
+
+// What run_status reports, found out without printing it (the console's
+// /status shows it too). Throws UsageError for a bad status URL.
+StatusReport read_status_report(const Context &ctx, const StatusOptions &opts);
 
 }  // namespace trace_ctl
 

@@ -1,0 +1,171 @@
+#include "console/overview_data.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace trace_ctl {
+
+namespace {
+
+constexpr int top_rows = 10;
+constexpr std::int64_t micros = 1000000;
+
+// Each condition matches the list its link opens (status=1xx is status < 200,
+// as the CLI's classes start at 100).
+const char *const class_conditions[] = {
+    "status < 200", "status BETWEEN 200 AND 299", "status BETWEEN 300 AND 399",
+    "status BETWEEN 400 AND 499", "status >= 500"};
+
+double number_at(const Result &r, int row, int col, double unset) {
+    return r.is_null(row, col) ? unset : std::stod(std::string(r.get(row, col)));
+}
+
+// SELECT ... FROM the window's buckets, each with its own ts range: the rows
+// of `table` the window selects (`where`) and `columns` over them.
+std::string per_bucket(const Window &w, const WhereClause &where, const std::string &table,
+                       const std::string &columns) {
+    std::string step = std::to_string(w.bucket_seconds);
+    return "SELECT b.n, s.* FROM generate_series(" +
+           std::to_string(w.start / micros / w.bucket_seconds) + "::bigint, " +
+           std::to_string((w.end - 1) / micros / w.bucket_seconds) +
+           "::bigint) AS b(n), LATERAL (SELECT " + columns + " FROM " + table + " " + where.sql +
+           " AND ts >= to_timestamp(b.n * " + step + ") AND ts < to_timestamp((b.n + 1) * " +
+           step + ")) AS s ORDER BY b.n";
+}
+
+void read_buckets(Connection &db, const Window &w, OverviewData &data) {
+    WhereClause where = build_where(w.filter());
+    std::string columns;
+    for (const char *condition : class_conditions) {
+        columns += "count(*) FILTER (WHERE " + std::string(condition) + "), ";
+    }
+    // Seconds as float8: numeric (what extract returns) sorts many times slower.
+    columns += "percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP "
+               "(ORDER BY date_part('epoch', duration)), coalesce(sum(bytes_sent), 0)";
+    Result r = db.exec_params(per_bucket(w, where, "trace.requests", columns), where.params);
+    for (int i = 0; i < r.rows(); ++i) {
+        Bucket &b = data.buckets[r.get_int(i, 0)];
+        for (int c = 0; c < 5; ++c) {
+            b.classes[c] = number_at(r, i, 1 + c, 0);
+        }
+        if (!r.is_null(i, 6)) {
+            // {0.001,0.2,0.5}
+            std::string list(r.get(i, 6));
+            std::size_t pos = 1;
+            for (double &p : b.latency) {
+                std::size_t end = list.find_first_of(",}", pos);
+                p = std::stod(list.substr(pos, end - pos));
+                pos = end + 1;
+            }
+        }
+        b.bytes = number_at(r, i, 7, 0);
+    }
+    std::string actions;
+    for (const char *a : audit_action_names) {
+        actions += (actions.empty() ? "" : ", ") + std::string("count(*) FILTER (WHERE action = '") +
+                   a + "')";
+    }
+    Result audit = db.exec_params(per_bucket(w, where, "trace.audit", actions), where.params);
+    for (int i = 0; i < audit.rows(); ++i) {
+        Bucket &b = data.buckets[audit.get_int(i, 0)];
+        for (int a = 0; a < 3; ++a) {
+            b.actions[a] = number_at(audit, i, 1 + a, 0);
+        }
+    }
+}
+
+// The five counted lists in one pass over the window, ranked in SQL.
+void read_counted_tops(Connection &db, const Window &w, Tops &tops) {
+    WhereClause where = build_where(w.filter());
+    const std::string grouped =
+        "SELECT CASE WHEN GROUPING(path, path_e) = 0 THEN 'path'"
+        "            WHEN GROUPING(user_name, user_e) = 0 THEN 'user'"
+        "            WHEN GROUPING(client) = 0 THEN 'client' ELSE 'agent' END AS dim,"
+        "       CASE WHEN GROUPING(path, path_e) = 0 THEN path"
+        "            WHEN GROUPING(user_name, user_e) = 0 THEN user_name"
+        "            WHEN GROUPING(client) = 0 THEN client ELSE user_agent END AS value,"
+        "       CASE WHEN GROUPING(path, path_e) = 0 THEN path_e"
+        "            WHEN GROUPING(user_name, user_e) = 0 THEN user_e"
+        "            WHEN GROUPING(client) = 0 THEN false ELSE agent_e END AS escaped,"
+        "       count(*) AS n, count(*) FILTER (WHERE status BETWEEN 400 AND 599) AS errors"
+        " FROM (SELECT path, coalesce('path' = ANY(escaped), false) AS path_e, user_name,"
+        "              coalesce('user_name' = ANY(escaped), false) AS user_e,"
+        "              host(client_addr) AS client, user_agent,"
+        "              coalesce('user_agent' = ANY(escaped), false) AS agent_e, status"
+        "       FROM trace.requests " + where.sql + ") AS r"
+        " GROUP BY GROUPING SETS ((path, path_e), (user_name, user_e), (client),"
+        "                         (user_agent, agent_e))";
+    const std::string ranked =
+        "SELECT dim, value, escaped, n, errors,"
+        "       row_number() OVER (PARTITION BY dim ORDER BY n DESC, value) AS by_count,"
+        "       row_number() OVER (PARTITION BY dim ORDER BY errors DESC, value) AS by_errors"
+        " FROM (" + grouped + ") AS g WHERE value IS NOT NULL";
+    const std::string limit = std::to_string(top_rows);
+    Result r = db.exec_params(
+        "SELECT dim, value, escaped, n, errors, by_count <= " + limit + ", by_errors FROM (" + ranked +
+            ") AS t WHERE by_count <= " + limit + " OR (dim = 'path' AND errors > 0 AND by_errors <= " +
+            limit + ") ORDER BY dim, n DESC, value",
+        where.params);
+    std::vector<std::pair<long long, TopRow>> by_errors;  // by rank
+    for (int i = 0; i < r.rows(); ++i) {
+        std::string dim(r.get(i, 0));
+        TopRow row{std::string(r.get(i, 1)), r.get(i, 2) == "t", number_at(r, i, 3, 0)};
+        long long error_rank = r.get_int(i, 6);
+        if (dim == "path" && number_at(r, i, 4, 0) > 0 && error_rank <= top_rows) {
+            by_errors.push_back({error_rank, {row.stored, row.escaped, number_at(r, i, 4, 0)}});
+        }
+        if (r.get(i, 5) == "t") {
+            (dim == "path"     ? tops.paths
+             : dim == "user"   ? tops.users
+             : dim == "client" ? tops.clients
+                               : tops.agents)
+                .push_back(row);
+        }
+    }
+    std::sort(by_errors.begin(), by_errors.end(),
+              [](const auto &a, const auto &b) { return a.first < b.first; });
+    for (const auto &ranked_row : by_errors) {
+        tops.error_paths.push_back(ranked_row.second);
+    }
+}
+
+// Grouped by the path's bytes (COLLATE "C"): the same groups, and a sort that
+// compares bytes, more than twice as fast on a million rows as a locale's.
+void read_slowest_paths(Connection &db, const Window &w, Tops &tops) {
+    WhereClause where = build_where(w.filter());
+    Result r = db.exec_params(
+        "SELECT path COLLATE \"C\", coalesce('path' = ANY(escaped), false),"
+        "       percentile_cont(0.95) WITHIN GROUP (ORDER BY date_part('epoch', duration)) AS p95"
+        " FROM trace.requests " + where.sql + " AND path IS NOT NULL"
+        " GROUP BY 1, 2 ORDER BY p95 DESC NULLS LAST, 1 LIMIT " + std::to_string(top_rows),
+        where.params);
+    for (int i = 0; i < r.rows(); ++i) {
+        tops.slowest_paths.push_back({std::string(r.get(i, 0)), r.get(i, 1) == "t",
+                                      number_at(r, i, 2, 0)});
+    }
+}
+
+}  // namespace
+
+OverviewData read_overview(Connection &db, const Window &w) {
+    OverviewData data;
+    for (std::int64_t n = w.start / micros / w.bucket_seconds;
+         n <= (w.end - 1) / micros / w.bucket_seconds; ++n) {
+        data.buckets[n];
+    }
+    // One snapshot for every panel; the sorts of the percentiles in memory.
+    db.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    try {
+        db.exec("SET LOCAL work_mem = '64MB'");
+        read_buckets(db, w, data);
+        read_counted_tops(db, w, data.tops);
+        read_slowest_paths(db, w, data.tops);
+        db.exec("COMMIT");
+    } catch (...) {
+        PQclear(PQexec(db.raw(), "ROLLBACK"));
+        throw;
+    }
+    return data;
+}
+
+}  // namespace trace_ctl

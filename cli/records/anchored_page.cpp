@@ -1,0 +1,89 @@
+#include "records/anchored_page.hpp"
+
+#include "app/usage_error.hpp"
+
+#include <algorithm>
+
+namespace trace_ctl {
+
+namespace {
+
+void check_regex(Connection &db, const std::optional<std::string> &regex,
+                 const std::string &option) {
+    if (!regex) {
+        return;
+    }
+    try {
+        db.exec_params("SELECT '' ~ $1", {*regex});
+    } catch (const PgError &e) {
+        if (e.sqlstate() == "2201B") {
+            throw UsageError(option + ": " + e.primary());
+        }
+        throw;
+    }
+}
+
+// The newest id and time, read in one statement so that they describe the
+// same moment (both from an index).
+Anchor current_anchor(Connection &db, const ColumnSet &set) {
+    Result r = db.exec("SELECT max(id), " + epoch_micros_sql("max(ts)") + " FROM " + set.table);
+    Anchor a;
+    if (!r.is_null(0, 0)) {
+        a.id = r.get_int(0, 0);
+        a.ts = r.get_int(0, 1);
+    }
+    return a;
+}
+
+}  // namespace
+
+void check_regexes(Connection &db, const RecordFilter &filter) {
+    check_regex(db, filter.path_regex, "--path");
+    check_regex(db, filter.referer_regex, "--referer");
+}
+
+// The anchor given (by the footer of an earlier page), else the current one; a
+// --max-time given alone only narrows it.
+Anchor anchor_of(Connection &db, const ColumnSet &set, const ListOptions &opts,
+                 const RecordFilter &filter) {
+    Anchor a = opts.max_id == 0 ? current_anchor(db, set) : Anchor{opts.max_id, std::nullopt};
+    if (filter.max_ts && (!a.ts || *filter.max_ts < *a.ts)) {
+        a.ts = filter.max_ts;
+    }
+    return a;
+}
+
+Page anchored_page(const ListOptions &opts, RecordFilter filter, const PageQuery &query,
+                   const Anchor &anchor, int extra_rows) {
+    filter.max_id = anchor.id;
+    filter.max_ts = anchor.ts;
+    long long offset = static_cast<long long>(opts.page - 1) * opts.limit;
+    return page_query(query, filter, opts.limit + static_cast<long long>(extra_rows), offset);
+}
+
+PageRows read_page(Connection &db, const ColumnSet &set, const ListOptions &opts,
+                   const RecordFilter &filter, const PageQuery &query) {
+    PageRows page;
+    page.anchor = anchor_of(db, set, opts, filter);
+    // One row more than shown tells whether there is a next page.
+    Page statement = anchored_page(opts, filter, query, page.anchor, 1);
+    Result r = db.exec_params(statement.sql, statement.params);
+    page.more = r.rows() > opts.limit;
+    for (int i = 0; i < std::min(r.rows(), opts.limit); ++i) {
+        page.rows.push_back(row_at(r, i));
+    }
+    return page;
+}
+
+void explain_failure(const PgError &e) {
+    if (e.sqlstate() == "42P01") {
+        throw PgError(e.primary() + " (is the schema there? trace-ctl migrate creates it)",
+                      e.sqlstate());
+    }
+    if (e.sqlstate() == "42501") {
+        throw PgError(e.primary() + " (the role needs trace_reader)", e.sqlstate());
+    }
+    throw e;
+}
+
+}  // namespace trace_ctl
