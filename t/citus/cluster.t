@@ -30,6 +30,7 @@ $pg->sql('CREATE TABLE spread (k int PRIMARY KEY)');
 $pg->sql(q{SELECT create_distributed_table('spread', 'k')});
 $pg->sql('INSERT INTO spread SELECT generate_series(1, 1000)');
 is($pg->value('SELECT count(*) FROM spread'), 1000, 'a distributed table answers on the coordinator');
+$_->sql('SET citus.override_table_visibility = off') for @workers;    # shards are hidden otherwise
 my @on_workers = map { $_->value(q{SELECT count(*) FROM pg_class WHERE relname LIKE 'spread\_%'}) }
     @workers;
 ok($on_workers[0] > 0 && $on_workers[1] > 0, 'its shards are on both workers')
