@@ -27,13 +27,18 @@ namespace {
 // Any constant unique to this tool; two concurrent migrate runs serialise on it.
 constexpr long long migrate_lock_key = 0x6e67782d74726163;  // "ngx-trac"
 
-const char *const bootstrap_sql =
-    "CREATE SCHEMA IF NOT EXISTS trace;"
-    "CREATE TABLE IF NOT EXISTS trace.schema_migrations ("
-    "  version    integer     PRIMARY KEY,"
-    "  name       text        NOT NULL,"
-    "  checksum   text        NOT NULL,"
-    "  applied_at timestamptz NOT NULL DEFAULT now())";
+// The migration that creates the ledger itself (0000); it is written to run
+// again harmlessly, and runs before the ledger is read.
+constexpr int ledger_version = 0;
+
+const Migration &ledger_migration(const std::vector<Migration> &available) {
+    for (const Migration &m : available) {
+        if (m.version == ledger_version) {
+            return m;
+        }
+    }
+    throw MigrationError("this trace-ctl carries no migration 0000 (the ledger)");
+}
 
 std::string label(int version, const std::string &name) {
     char buf[16];
@@ -109,7 +114,9 @@ int run_migrate(const Context &ctx, const MigrateOptions &opts) {
     }
     bool citus = citus_version(db).has_value();
     if (!opts.dry_run) {
-        db.exec(bootstrap_sql);
+        for (const std::string &statement : split_sql_statements(ledger_migration(available).sql)) {
+            db.exec(statement);
+        }
     }
     std::vector<AppliedMigration> applied;
     if (schema_table_exists(db)) {
