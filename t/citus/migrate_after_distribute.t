@@ -29,7 +29,7 @@ $pg->sql(q{INSERT INTO trace.requests (ts, host, path, status)
 
 ($rc, $out, $err) = $t->trace_ctl(@db, 'migrate');
 is($rc, 0, 'then migrate, on the distributed tables') or diag($err);
-for my $f (@files[1 .. $#files]) {
+for my $f (grep { $_->[0] > 1 } @files) {
     my ($name) = $f->[1] =~ m{/(\d+_[^/]+)\.sql$};
     like($out, qr/^applied \Q$name\E \(\d+ ms\)$/m, "... applies $name");
 }
