@@ -60,7 +60,8 @@ if [ ! -e "$tree/.built" ]; then
 fi
 
 # make install writes into PostgreSQL's own lib/ and share/ (PostgreSQL 15 has
-# no extension_control_path); `make -C $tree uninstall` removes it again.
+# no extension_control_path). The tree's top Makefile has no uninstall; its
+# parts do: make -C $tree/src/backend/distributed uninstall, and .../columnar.
 say "installing Citus $version into $("$pg_config" --pkglibdir)"
 "${sudo[@]}" make -C "$tree" install >"$tree/install.log" 2>&1 ||
   { cat "$tree/install.log" >&2; fail "make install failed"; }

@@ -123,6 +123,15 @@ is($out, '', '... nothing on stdout');
 ok(!$pg->dbh(dbname => 'plain')->selectrow_array(q{SELECT to_regnamespace('trace') IS NOT NULL}),
     '... and nothing applied');
 
+# A database name that would drive a terminal is shown escaped.
+$pg->superuser_sql(qq{CREATE DATABASE "e\e[2Jq'"});
+($rc, $out, $err) = $t->trace_ctl('--db', 'host=127.0.0.1 port=' . $pg->port
+    . qq{ user=postgres dbname='e\e[2Jq\\''}, 'migrate', '--distribute');
+is($rc, 1, '--distribute on a database with ESC in its name: exit 1');
+like($err, qr/database "e\\x1b\[2Jq'" has no citus extension/, '... the name shown with ESC escaped')
+    or diag($err);
+unlike($err, qr/\e/, '... and no ESC byte on stderr');
+
 # --to: only as far as that version; never backwards.
 $pg->superuser_sql('CREATE DATABASE staged');
 ($rc, $out, $err) = $t->trace_ctl('--db', $pg->conninfo(dbname => 'staged'), 'migrate', '--to', '1');

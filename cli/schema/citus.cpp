@@ -1,5 +1,7 @@
 #include "schema/citus.hpp"
 
+#include "app/table_output.hpp"
+
 #include <stdexcept>
 
 namespace trace_ctl {
@@ -28,7 +30,7 @@ void require_citus_coordinator(Connection &db) {
         bool available = r.get(0, 1) == "t";
         throw std::runtime_error(
             "--distribute needs a Citus coordinator, and database \"" +
-            std::string(r.get(0, 0)) + "\" has no citus extension (" +
+            terminal_safe(r.get(0, 0)) + "\" has no citus extension (" +
             (available ? "CREATE EXTENSION citus there, and on the workers, first"
                        : "Citus is not installed on this PostgreSQL server") +
             ")");
