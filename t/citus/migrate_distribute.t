@@ -54,6 +54,32 @@ is_deeply($pg->sql(q{SELECT logicalrelid::text, partmethod,
         column_to_column_name(logicalrelid, partkey), colocationid
     FROM pg_dist_partition ORDER BY 1}), $layout, '... the layout is unchanged');
 
+# On a worker: refused, one line, exit 1.
+my ($worker) = $citus->workers;
+($rc, $out, $err) = $t->trace_ctl('--db', $worker->conninfo, 'migrate', '--distribute');
+is($rc, 1, '--distribute on a worker: exit 1');
+like($err, qr/^trace-ctl migrate: --distribute runs on the Citus coordinator, and this server is not it .*\n\z/,
+    '... one line that says so') or diag($err);
+
+# A table distributed by another column is not trace-ctl's layout: refused,
+# nothing changed; once it is undone, --distribute distributes just that table.
+$pg->sql('SET client_min_messages = warning');    # undistribute_table's NOTICEs
+$pg->sql(q{SELECT undistribute_table('trace.batches')});
+$pg->sql(q{SELECT create_distributed_table('trace.batches', 'batch_id', colocate_with => 'none')});
+($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
+is($rc, 1, 'a table distributed by another column: exit 1');
+like($err, qr/^trace-ctl migrate: trace\.batches is distributed already, but not by hash of host \(method h, column batch_id\); trace-ctl changes nothing\n\z/,
+    '... naming the table and its column') or diag($err);
+is($pg->value(q{SELECT column_to_column_name(logicalrelid, partkey) FROM pg_dist_partition
+    WHERE logicalrelid = 'trace.batches'::regclass}), 'batch_id', '... and it stays so');
+$pg->sql(q{SELECT undistribute_table('trace.batches')});
+($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
+is($rc, 0, 'a table that is not distributed: --distribute') or diag($err);
+is_deeply([$out =~ /^distributed (\S+)/mg], ['trace.batches'], '... distributes that one only');
+is_deeply($pg->sql(q{SELECT logicalrelid::text, partmethod,
+        column_to_column_name(logicalrelid, partkey), colocationid
+    FROM pg_dist_partition ORDER BY 1}), $layout, '... colocated with the others again');
+
 # The roles work through the coordinator: the module's inserts, trace_ops's prune.
 $pg->migrate;
 my $w = $pg->dbh(user => 'nginx_module');
