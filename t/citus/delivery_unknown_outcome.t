@@ -13,6 +13,7 @@ use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(sleep);
 use Trace::Test;
+use Trace::Test::HeldCommit;
 
 Trace::Test::Citus->skip_unless_installed;
 
@@ -24,22 +25,9 @@ my ($rc, $out, $err) = $t->trace_ctl('--db', $pg->conninfo, 'migrate', '--distri
 is($rc, 0, 'the schema is migrated and distributed') or diag($err);
 $pg->migrate;    # the module's login role
 
-$t->start_recording_nginx(workers => 1,
-    trace_db => '%%TRACE_DB%% connect_timeout=2',
-    trace_db_timeout => '1s',
-    trace_flush_interval => '300ms',
-    access_log => 'off',
-    status => '/status');
+Trace::Test::HeldCommit->start_nginx($t);
 
 my $path = '/unknown-citus';
-my $set_standby = sub {
-    my ($value) = @_;
-    for my $node (@nodes) {
-        $node->superuser_sql($value ? "ALTER SYSTEM SET synchronous_standby_names = '$value'"
-                                    : 'ALTER SYSTEM RESET synchronous_standby_names');
-        $node->superuser_sql('SELECT pg_reload_conf()');
-    }
-};
 # Where the commit waits: the node that holds the batch's shard, or the
 # coordinator when it writes too (the name of each, for the note).
 my $waiting = sub {
@@ -50,7 +38,7 @@ my $waiting = sub {
 };
 
 my $duplicates = $t->status_sum('/status', 'duplicate_batches');
-$set_standby->('nobody');
+Trace::Test::HeldCommit::hold(@nodes);
 my $answered = $t->load(100, path => sub { "$path?id=$_[0]" });
 my $held = $t->wait_for($waiting, 10);
 ok($held, 'the commit waits for the standby') and diag("commit held on: $held");
@@ -58,7 +46,7 @@ sleep 3;    # three times trace_db_timeout: the module has given up and sent it 
 like(Trace::Test::slurp($t->error_log), qr/did not answer in time/,
     'the module gave up waiting for the answer');
 
-$set_standby->(undef);
+Trace::Test::HeldCommit::release(@nodes);
 $t->check_exactly_once([ 0 .. $answered - 1 ], $path);
 ok($t->wait_for(sub { $t->status_sum('/status', 'duplicate_batches') > $duplicates }, 20),
     'the batch sent again is counted as a duplicate');

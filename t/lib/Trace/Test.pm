@@ -18,6 +18,7 @@ package Trace::Test;
 #   Http.pm       a raw HTTP client, and $t->get                   (a method of $t)
 #   Load.pm       load, exactly-once checks, trace_status counters (methods of $t)
 #   Sanitizer.pm  sanitizer builds' environment and reports        (methods of $t)
+#   HeldCommit.pm commits of unknown outcome, for the exactly-once tests
 #   Ports.pm      free ports, waiting for a listener
 #   Reading.pm    for the tests of trace-ctl's reading commands (read_*.t)
 
