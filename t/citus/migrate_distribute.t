@@ -98,6 +98,15 @@ diag("rows of 3 hosts per worker: " . join(', ', map { "$_ $spread->{$_}" } sort
 ($rc, $out, $err) = $t->trace_ctl(@db, 'requests', '--limit', '100', '--format', 'json');
 is($rc, 0, 'trace-ctl requests answers on the coordinator') or diag($err);
 is(scalar(() = $out =~ /"host"/g), 15, '... with every row');
+$w->do(q{INSERT INTO trace.audit (ts, host, action, user_name) VALUES (now(), 'beta', 'login', 'alice')});
+($rc, $out, $err) = $t->trace_ctl(@db, 'audit', '--format', 'json');
+is($rc, 0, 'trace-ctl audit answers on the coordinator') or diag($err);
+like($out, qr/"alice"/, '... with the login');
+($rc, $out, $err) = $t->trace_ctl(@db, 'audit', '--summary');
+is($rc, 0, 'trace-ctl audit --summary answers on the coordinator') or diag($err);
+($rc, $out, $err) = $t->trace_ctl(@db, 'status');
+is($rc, 0, 'trace-ctl status answers on the coordinator') or diag("$out$err");
+like($out, qr/^schema\s+version \d+ \(\w+\), 0 pending migrations$/m, '... with the schema up to date');
 ($rc, $out, $err) = $t->trace_ctl('--db', $pg->conninfo(user => 'trace_ops'), 'prune',
     '--max-count', '6');
 is($rc, 0, 'trace-ctl prune runs on the coordinator') or diag("$out$err");
