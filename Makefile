@@ -107,7 +107,7 @@ ifneq ($(SANITIZE),)
 endif
 
 .PHONY: all deps deps-fuzz test unit integration run bench install install-module install-ctl \
-  deb clean fuzz leakcheck test-fresh
+  deb clean fuzz leakcheck test-fresh test-citus
 
 # Quiet unless V=1.
 ifeq ($(V),1)
@@ -317,6 +317,15 @@ bench: all
 
 test-fresh:
 	@scripts/test-fresh.sh
+
+# --- the Citus tests: make test-citus -------------------------------------------
+# t/citus/*.t on a coordinator and two workers of their own; Citus built from
+# its source once (cached in /var/cache/nginx-trace) and installed into this
+# machine's PostgreSQL when missing (scripts/test-citus.sh). Not part of make
+# test, whose tests do not need Citus; .ci/run runs it after make test.
+
+test-citus: all
+	@scripts/test-citus.sh $(BUILD)
 
 # --- installation (DESTDIR-aware; Debian's layout for nginx modules) ------------
 # Two halves, one per Debian package: debian/rules installs trace-ctl's half

@@ -6,7 +6,8 @@
 # output, for make bench's syslog variant), `fresh` (mmdebstrap, for make
 # test-fresh), `deb` (dpkg-buildpackage, debhelper and lintian, for make deb;
 # the libraries of debian/control's Build-Depends are in the base set, and
-# dh-sequence-nginx comes with nginx-dev). The base set is what make test needs;
+# dh-sequence-nginx comes with nginx-dev), `citus` (what building Citus from its
+# source needs, for make test-citus). The base set is what make test needs;
 # prometheus is there for its promtool, which checks the Prometheus text that
 # trace_status and check-resources --textfile write; curl for the HTTP/2 and
 # TLS requests of t/request_upstream.t; libcpp-httplib-dev and libcrypt-dev for
@@ -26,6 +27,12 @@ packages=(
 )
 bench_packages=(rsyslog rsyslog-pgsql)
 deb_packages=(build-essential debhelper dpkg-dev lintian git)
+# Citus's configure and build (scripts/citus-build.sh); libkrb5-dev for
+# gssapi/gssapi.h, which its build includes whatever is configured.
+citus_packages=(
+  postgresql-server-dev-15 build-essential autoconf libcurl4-openssl-dev liblz4-dev libkrb5-dev
+  libssl-dev libzstd-dev libicu-dev libxml2-dev
+)
 
 # --only SET...: just those sets, without the base set (make test-fresh needs
 # nothing of the project's on the machine it runs on).
@@ -39,6 +46,7 @@ for set in "$@"; do
     bench) packages+=("${bench_packages[@]}") ;;
     fresh) packages+=(mmdebstrap curl) ;;       # make test-fresh: a pristine root, a request to its demo
     deb) packages+=("${deb_packages[@]}") ;;
+    citus) packages+=("${citus_packages[@]}") ;;
     *) echo "deps: unknown package set '$set'" >&2; exit 2 ;;
   esac
 done
@@ -53,6 +61,18 @@ for p in "${packages[@]}"; do
   case "$installed" in *" $p "*) ;; *) missing+=("$p") ;; esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
+
+# postgresql-server-dev-15 at exactly the installed server's version: a newer
+# 15.x of it would make apt upgrade the server, libpq5 and the client with it.
+# A machine without the server yet gets both from the same apt run, and so
+# from the same source version.
+server_version=$({ dpkg-query -W -f='${db:Status-Status} ${Version}\n' postgresql-15 2>/dev/null || true; } |
+  awk '$1 == "installed" { print $2 }')
+for i in "${!missing[@]}"; do
+  if [ "${missing[$i]}" = postgresql-server-dev-15 ] && [ -n "$server_version" ]; then
+    missing[$i]=postgresql-server-dev-15=$server_version
+  fi
+done
 
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then

@@ -2,12 +2,14 @@
 # Runs every test, unit (GoogleTest) and integration (t/*.t, TAP), and ends
 # with one line: "N passed, M failed". Each assertion counts once; a test file
 # that dies or times out counts as one more failure.
-# Usage: run-tests.pl BUILD_DIR [t/file.t ...]
+# Usage: run-tests.pl [--no-unit] BUILD_DIR [t/file.t ...]
+# --no-unit: the integration tests named only (make test-citus).
 
 use strict;
 use warnings;
 use Time::HiRes qw(time);
 
+my $unit = !(@ARGV && $ARGV[0] eq '--no-unit' && shift @ARGV);
 my ($build, @files) = @ARGV;
 $build //= 'build';
 @files = sort glob('t/*.t') unless @files;
@@ -20,7 +22,7 @@ print "sanitizers: $ENV{TRACE_SANITIZE} (nginx preloads $ENV{TRACE_NGINX_PRELOAD
     if $ENV{TRACE_SANITIZE};
 
 # --- unit tests ----------------------------------------------------------------
-{
+if ($unit) {
     my $started = time;
     my $out = `$build/unit-tests --gtest_color=no 2>&1`;
     my $rc = $? >> 8;

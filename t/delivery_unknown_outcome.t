@@ -14,16 +14,12 @@ use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(sleep);
 use Trace::Test;
+use Trace::Test::HeldCommit;
 
 my $t = Trace::Test->new;
 my $pg = $t->postgres_migrated;
 
-$t->start_recording_nginx(workers => 1,
-    trace_db => '%%TRACE_DB%% connect_timeout=2',
-    trace_db_timeout => '1s',
-    trace_flush_interval => '300ms',
-    access_log => 'off',
-    status => '/status');
+Trace::Test::HeldCommit->start_nginx($t);
 
 my $waiting_commits = sub {
     $pg->value(q{SELECT count(*) FROM pg_stat_activity
@@ -38,8 +34,7 @@ for my $key ('batches_pkey', 'batches_pkey_102078') {
     my $duplicates = $t->status_sum('/status', 'duplicate_batches');
 
     # Commits wait for a standby that never answers: the module's outcome is unknown.
-    $pg->superuser_sql(q{ALTER SYSTEM SET synchronous_standby_names = 'nobody'});
-    $pg->superuser_sql('SELECT pg_reload_conf()');
+    Trace::Test::HeldCommit::hold($pg);
     my $answered = $t->load(100, path => sub { "$path?id=$_[0]" });
     ok($t->wait_for(sub { $waiting_commits->() > 0 }, 10),
         "$key: the module's commit waits for the standby");
@@ -48,8 +43,7 @@ for my $key ('batches_pkey', 'batches_pkey_102078') {
         "$key: the module gave up waiting for the answer");
 
     # The standby requirement goes: the first commit completes, the repeat finds its ledger row.
-    $pg->superuser_sql('ALTER SYSTEM RESET synchronous_standby_names');
-    $pg->superuser_sql('SELECT pg_reload_conf()');
+    Trace::Test::HeldCommit::release($pg);
     $t->check_exactly_once([ 0 .. $answered - 1 ], $path);
     ok($t->wait_for(sub { $t->status_sum('/status', 'duplicate_batches') > $duplicates }, 20),
         "$key: the batch sent again is counted as a duplicate");
@@ -58,6 +52,9 @@ for my $key ('batches_pkey', 'batches_pkey_102078') {
     is($pg->value('SELECT count(*) FROM trace.requests WHERE path = $1', $path), $answered,
         "$key: $answered requests, $answered rows");
     is($pg->value('SELECT count(*) FROM trace.rejected'), 0, "$key: nothing was set aside as refused");
+    diag("PostgreSQL, key $key: answered $answered, rows "
+        . $pg->value('SELECT count(*) FROM trace.requests WHERE path = $1', $path)
+        . ', duplicate_batches ' . ($t->status_sum('/status', 'duplicate_batches') - $duplicates));
 }
 
 $t->done;

@@ -16,14 +16,20 @@ my $apt_log = $t->base . '/apt.log';
 mkdir $stubs or die "$stubs: $!";
 
 # dpkg-query -W -f=FORMAT PKG...: a line for each package named in
-# FAKE_INSTALLED, "no packages found" on stderr and exit 1 for any other.
+# FAKE_INSTALLED ("installed NAME", or "installed VERSION" when the format asks
+# for the version: FAKE_VERSION), "no packages found" on stderr and exit 1 for
+# any other.
 Trace::Test::spew("$stubs/dpkg-query", <<'SH', 0755);
 #!/bin/sh
+format=$2
 shift 2
 rc=0
 for p in "$@"; do
   case " $FAKE_INSTALLED " in
-    *" $p "*) echo "installed $p" ;;
+    *" $p "*) case "$format" in
+                *Version*) echo "installed $FAKE_VERSION" ;;
+                *) echo "installed $p" ;;
+              esac ;;
     *) echo "dpkg-query: no packages found matching $p" >&2; rc=1 ;;
   esac
 done
@@ -57,6 +63,7 @@ sub deps {
     local $ENV{POLICY_RC_D} = $t->base . '/policy-rc.d';
     local $ENV{FAKE_INSTALLED} = $env{installed} // '';
     local $ENV{FAKE_APT_FAIL} = $env{apt_fail} // '';
+    local $ENV{FAKE_VERSION} = $env{version} // '15.18-0+deb12u1';
     my @r = Trace::Test::run($deps, @{ $env{sets} // [] });
     my $calls = -e $apt_log ? Trace::Test::slurp($apt_log) : '';
     return (@r, [split /\n/, $calls]);
@@ -105,6 +112,21 @@ like(join("\n", @$calls), qr/install .*\bclang\b/, '... installing clang');
 is($rc, 0, 'deps.sh --only fresh succeeds');
 ($install) = grep { /\binstall\b/ } @$calls;
 like($install // '', qr/ mmdebstrap curl$/, '... installing only that set, not the base set');
+# citus: the server's headers at exactly the installed server's version, so
+# that apt does not upgrade the server with them; unpinned when there is no
+# server yet (both then come from one apt run).
+($rc, $out, $err, $calls) = deps(installed => "@packages postgresql-15", sets => ['citus'],
+    version => '15.18-0+deb12u1');
+is($rc, 0, 'deps.sh citus succeeds') or diag($err);
+($install) = grep { /\binstall\b/ } @$calls;
+like($install // '', qr/ postgresql-server-dev-15=15\.18-0\+deb12u1 /,
+    '... pinning postgresql-server-dev-15 to the server\'s version');
+like($install // '', qr/ libkrb5-dev /, '... with the headers Citus\'s build includes');
+like($err, qr/^deps: installing postgresql-server-dev-15=15\.18-0\+deb12u1 /, '... and says so');
+($rc, $out, $err, $calls) = deps(installed => "@packages", sets => ['citus']);
+($install) = grep { /\binstall\b/ } @$calls;
+like($install // '', qr/ postgresql-server-dev-15 /, 'no server installed: the headers unpinned');
+
 ($rc, $out, $err, $calls) = deps(sets => ['nonsense']);
 is($rc, 2, 'an unknown set: exit 2');
 like($err, qr/^deps: unknown package set 'nonsense'$/m, '... with its name');

@@ -109,6 +109,43 @@ my $race = $pg->dbh(dbname => 'race');
 is($race->selectrow_array('SELECT count(*) FROM trace.schema_migrations'), $migrations,
     'every migration recorded once in the raced database');
 
+# --distribute on plain PostgreSQL: one clear line, exit 1, and nothing
+# applied (a fresh database stays empty). The line's advice depends on whether
+# this machine has Citus installed (make test-citus installs it).
+$pg->superuser_sql('CREATE DATABASE plain');
+($rc, $out, $err) = $t->trace_ctl('--db', $pg->conninfo(dbname => 'plain'), 'migrate',
+    '--distribute');
+is($rc, 1, '--distribute without Citus: exit 1');
+like($err, qr/^trace-ctl migrate: --distribute needs a Citus coordinator, and database "plain" has no citus extension \((Citus is not installed on this PostgreSQL server|CREATE EXTENSION citus there, and on the workers, first)\)\n\z/,
+    '... one line that says why')
+    or diag($err);
+is($out, '', '... nothing on stdout');
+ok(!$pg->dbh(dbname => 'plain')->selectrow_array(q{SELECT to_regnamespace('trace') IS NOT NULL}),
+    '... and nothing applied');
+
+# A database name that would drive a terminal is shown escaped.
+$pg->superuser_sql(qq{CREATE DATABASE "e\e[2Jq'"});
+($rc, $out, $err) = $t->trace_ctl('--db', 'host=127.0.0.1 port=' . $pg->port
+    . qq{ user=postgres dbname='e\e[2Jq\\''}, 'migrate', '--distribute');
+is($rc, 1, '--distribute on a database with ESC in its name: exit 1');
+like($err, qr/database "e\\x1b\[2Jq'" has no citus extension/, '... the name shown with ESC escaped')
+    or diag($err);
+unlike($err, qr/\e/, '... and no ESC byte on stderr');
+
+# --to: only as far as that version; never backwards.
+$pg->superuser_sql('CREATE DATABASE staged');
+($rc, $out, $err) = $t->trace_ctl('--db', $pg->conninfo(dbname => 'staged'), 'migrate', '--to', '1');
+is($rc, 0, 'migrate --to 1') or diag($err);
+like($out, qr/^applied 0001_init .*\nschema is at version 1$/ms, '... applies 0001 and stops');
+unlike($out, qr/0002/, '... and nothing after it');
+($rc, $out, $err) = $t->trace_ctl('--db', $pg->conninfo(dbname => 'staged'), 'migrate');
+is($rc, 0, 'then migrate') or diag($err);
+like($out, qr/^applied 0002_/m, '... applies the rest');
+($rc, $out, $err) = $t->trace_ctl('--db', $pg->conninfo(dbname => 'staged'), 'migrate', '--to', '1');
+is($rc, 1, 'migrate --to an older version than the schema: exit 1');
+like($err, qr/^trace-ctl migrate: the schema is at version \d+ already, newer than --to 1; migrations are never undone$/,
+    '... saying so');
+
 # No database: a clear error and exit 1.
 ($rc, $out, $err) = $t->trace_ctl('--db', 'host=127.0.0.1 port=1 connect_timeout=2', 'migrate');
 is($rc, 1, 'unreachable database: exit 1');

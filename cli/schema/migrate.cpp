@@ -1,12 +1,21 @@
 // trace-ctl migrate: brings the trace schema up to the version this trace-ctl
-// carries, one migration per transaction, under an advisory lock.
+// carries, one migration per transaction, under an advisory lock; with
+// --distribute, then distributes the tables on a Citus coordinator.
+//
+// A migration is sent statement by statement inside its transaction, not as
+// one string: Citus refuses DDL on a distributed table within a string of
+// several statements (citusdata/citus#6608), and plain PostgreSQL runs them
+// the same either way. The checksum stays the file's.
 
 #include "schema/migrate.hpp"
 
 #include "app/pg.hpp"
+#include "schema/citus.hpp"
 #include "schema/migrations.hpp"
 #include "schema/schema_state.hpp"
+#include "schema/sql_statements.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -18,18 +27,43 @@ namespace {
 // Any constant unique to this tool; two concurrent migrate runs serialise on it.
 constexpr long long migrate_lock_key = 0x6e67782d74726163;  // "ngx-trac"
 
-const char *const bootstrap_sql =
-    "CREATE SCHEMA IF NOT EXISTS trace;"
-    "CREATE TABLE IF NOT EXISTS trace.schema_migrations ("
-    "  version    integer     PRIMARY KEY,"
-    "  name       text        NOT NULL,"
-    "  checksum   text        NOT NULL,"
-    "  applied_at timestamptz NOT NULL DEFAULT now())";
+// The migration that creates the ledger itself (0000); it is written to run
+// again harmlessly, and runs before the ledger is read.
+constexpr int ledger_version = 0;
+
+const Migration &ledger_migration(const std::vector<Migration> &available) {
+    for (const Migration &m : available) {
+        if (m.version == ledger_version) {
+            return m;
+        }
+    }
+    throw MigrationError("this trace-ctl carries no migration 0000 (the ledger)");
+}
 
 std::string label(int version, const std::string &name) {
     char buf[16];
     std::snprintf(buf, sizeof(buf), "%04d", version);
     return std::string(buf) + "_" + name;
+}
+
+// Runs every statement of `m` in the open transaction; on Citus, one shard at
+// a time (prepare_citus_transaction says why).
+void apply_statements(Connection &db, const Migration &m, bool citus) {
+    if (citus) {
+        prepare_citus_transaction(db);
+    }
+    for (const std::string &statement : split_sql_statements(m.sql)) {
+        db.exec(statement);
+    }
+}
+
+void report_distribution(const DistributeResult &r) {
+    for (const auto &table : r.distributed) {
+        std::cout << "distributed " << table << " by host\n";
+    }
+    if (r.distributed.empty()) {
+        std::cout << "tables already distributed by host; nothing to do\n";
+    }
 }
 
 int print_status(Connection &db, const std::vector<Migration> &available) {
@@ -75,8 +109,14 @@ int run_migrate(const Context &ctx, const MigrateOptions &opts) {
     }
     db.exec("SET lock_timeout = 0");
 
+    if (opts.distribute) {
+        require_citus_coordinator(db);
+    }
+    bool citus = citus_version(db).has_value();
     if (!opts.dry_run) {
-        db.exec(bootstrap_sql);
+        for (const std::string &statement : split_sql_statements(ledger_migration(available).sql)) {
+            db.exec(statement);
+        }
     }
     std::vector<AppliedMigration> applied;
     if (schema_table_exists(db)) {
@@ -91,9 +131,21 @@ int run_migrate(const Context &ctx, const MigrateOptions &opts) {
     }
 
     int version = applied.empty() ? 0 : applied.back().version;
+    if (opts.to_version >= 0) {
+        if (opts.to_version < version) {
+            std::cerr << "trace-ctl migrate: the schema is at version " << version
+                      << " already, newer than --to " << opts.to_version
+                      << "; migrations are never undone\n";
+            return exit_failure;
+        }
+        plan.pending.erase(std::remove_if(plan.pending.begin(), plan.pending.end(),
+                                          [&](const Migration &m) {
+                                              return m.version > opts.to_version;
+                                          }),
+                           plan.pending.end());
+    }
     if (plan.pending.empty()) {
         std::cout << "schema is up to date (version " << version << "); nothing to do\n";
-        return exit_ok;
     }
 
     for (const Migration &m : plan.pending) {
@@ -104,7 +156,7 @@ int run_migrate(const Context &ctx, const MigrateOptions &opts) {
         auto started = std::chrono::steady_clock::now();
         db.exec("BEGIN");
         try {
-            db.exec(m.sql);
+            apply_statements(db, m, citus);
             db.exec_params(
                 "INSERT INTO trace.schema_migrations (version, name, checksum) "
                 "VALUES ($1, $2, $3)",
@@ -122,8 +174,15 @@ int run_migrate(const Context &ctx, const MigrateOptions &opts) {
         std::cout << "applied " << label(m.version, m.name) << " (" << ms << " ms)\n";
         version = m.version;
     }
-    if (!opts.dry_run) {
+    if (!opts.dry_run && !plan.pending.empty()) {
         std::cout << "schema is at version " << version << '\n';
+    }
+    if (opts.distribute) {
+        if (opts.dry_run) {
+            std::cout << "would distribute the trace tables by host\n";
+        } else {
+            report_distribution(distribute_tables(db));
+        }
     }
     return exit_ok;
 }

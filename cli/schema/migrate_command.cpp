@@ -20,6 +20,12 @@ void add_migrate_command(CLI::App &app, Context &ctx, int &exit_code) {
     cmd->add_flag("--status", opts->status, "list applied and pending migrations; change nothing");
     cmd->add_flag("-n,--dry-run", opts->dry_run,
                   "say which migrations would be applied; change nothing");
+    cmd->add_option("--to", opts->to_version,
+                    "apply the migrations up to this version only (e.g. 1 for 0001)")
+        ->check(CLI::Range(0, 999999999));
+    cmd->add_flag("--distribute", opts->distribute,
+                  "on a Citus coordinator: then distribute the trace tables by host, colocated,\n"
+                  "unless they are already; on plain PostgreSQL an error (exit 1)");
     cmd->add_option("--lock-timeout", opts->lock_timeout_seconds,
                     "seconds to wait for another migrate run to finish")
         ->check(CLI::Range(0, 86400))

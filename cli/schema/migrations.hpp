@@ -50,7 +50,8 @@ struct MigrationPlan {
 
 // Compares what the database has applied with what this trace-ctl carries:
 // an applied migration whose file changed, or one this trace-ctl does not know,
-// is a problem; what is not applied yet is pending.
+// is a problem; what is not applied yet is pending. Pending older than the
+// newest applied is a problem too, except 0000 (the ledger, run again harmlessly).
 MigrationPlan plan_migrations(const std::vector<Migration> &available,
                               const std::vector<AppliedMigration> &applied);
 

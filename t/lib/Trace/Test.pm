@@ -11,12 +11,14 @@ package Trace::Test;
 # commands, files, waiting, trace-ctl, and the end of a test. The rest, each a
 # file of its own under Trace/Test/:
 #   Pg.pm         the PostgreSQL server ($t->postgres, $t->postgres_migrated)
+#   Citus.pm      a Citus coordinator and two workers ($t->citus; t/citus/*.t)
 #   Smtp.pm       the SMTP sink ($t->smtp)
 #   Nginx.pm      nginx.conf, nginx -t, start, reload, stop, pids  (methods of $t)
 #   Recording.pm  the nginx that records every request            (methods of $t)
 #   Http.pm       a raw HTTP client, and $t->get                   (a method of $t)
 #   Load.pm       load, exactly-once checks, trace_status counters (methods of $t)
 #   Sanitizer.pm  sanitizer builds' environment and reports        (methods of $t)
+#   HeldCommit.pm commits of unknown outcome, for the exactly-once tests
 #   Ports.pm      free ports, waiting for a listener
 #   Reading.pm    for the tests of trace-ctl's reading commands (read_*.t)
 
@@ -34,6 +36,7 @@ use Test::More;
 use parent qw(Trace::Test::Nginx Trace::Test::Recording Trace::Test::Http Trace::Test::Load
     Trace::Test::Sanitizer);
 use Trace::Test::Pg;
+use Trace::Test::Citus;
 use Trace::Test::Smtp;
 # Also Trace::Test::free_port, wait_port and http_request, as before the split.
 use Trace::Test::Ports qw(free_port wait_port);
@@ -155,6 +158,12 @@ sub postgres_migrated {
     return $self->postgres->migrate;
 }
 
+# A Citus coordinator and two workers; the coordinator is then $t->{pg}.
+sub citus {
+    my ($self) = @_;
+    return $self->{citus} // Trace::Test::Citus->create($self);
+}
+
 sub smtp {
     my ($self) = @_;
     return $self->{smtp} //= Trace::Test::Smtp->start($self);
@@ -184,6 +193,7 @@ sub stop_all {
     $self->stop_nginx('fast', 15) if $self->{nginx_running};
     $self->{smtp}->stop if $self->{smtp};
     $self->{pg}->stop if $self->{pg};
+    $self->{citus}->stop if $self->{citus};
 }
 
 # Called by each test file after its own assertions.

@@ -3,7 +3,8 @@ package Trace::Test::Pg;
 # A private PostgreSQL for one test: initdb in the test's directory, a free
 # port, trust authentication, no fsync; a database "trace" and, once migrated,
 # the roles the module (nginx_module) and trace-ctl's maintenance (trace_ops)
-# log in as. $t->postgres and $t->postgres_migrated make one.
+# log in as. $t->postgres and $t->postgres_migrated make one; Trace::Test::Citus
+# makes three, each under a directory of its own (name) with settings of its own.
 
 use strict;
 use warnings;
@@ -20,9 +21,11 @@ my $PG_BIN = $ENV{PG_BIN} // do {
 };
 
 # initdb in $harness's directory, start, and CREATE DATABASE trace.
+# Options: name (the directory under the test's, default pg), settings (more
+# -c NAME=VALUE for the server, before the test's own pg_settings).
 sub create {
-    my ($class, $harness) = @_;
-    my $dir = $harness->base . '/pg';
+    my ($class, $harness, %opt) = @_;
+    my $dir = $harness->base . '/' . ($opt{name} // 'pg');
     make_path("$dir/sock");
     if ($> == 0) {
         defined(getpwnam('postgres')) or die "no postgres user\n";
@@ -35,7 +38,8 @@ sub create {
             '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync',
             '--no-instructions'));
     die "initdb failed: $out$err" if $rc;
-    my $self = bless { dir => $dir, sock => "$dir/sock", harness => $harness }, $class;
+    my $self = bless { dir => $dir, sock => "$dir/sock", harness => $harness,
+        settings => $opt{settings} // {} }, $class;
     $self->start;
     $self->superuser_sql('CREATE DATABASE trace');
     return $self;
@@ -59,13 +63,16 @@ sub migrate {
 
 sub port { $_[0]{port} }
 
+# Where the server's programs are (pg_ctl, pg_config).
+sub bin_dir { $PG_BIN }
+
 # Starts the server, on the same port as before when it ran already.
 sub start {
     my ($self) = @_;
     $self->{port} //= free_port();
     # Tests run without fsync; Trace::Test->new(pg_settings => {fsync => 'on', ...})
     # overrides (later -c options win), e.g. for the benchmark.
-    my $settings = $self->{harness}{pg_settings} // {};
+    my $settings = { %{ $self->{settings} }, %{ $self->{harness}{pg_settings} // {} } };
     my $extra = join '', map { " -c $_=$settings->{$_}" } sort keys %$settings;
     my ($rc, $out, $err) = Trace::Test::run(
         Trace::Test::as_user_cmd('postgres', "$PG_BIN/pg_ctl", '-D', "$self->{dir}/data",

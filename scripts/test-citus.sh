@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make test-citus: the integration tests on a Citus cluster (t/citus/*.t). Citus
+# is built from its source once and installed into this machine's PostgreSQL
+# when missing (scripts/citus-build.sh); each test starts its own coordinator
+# and two workers on free loopback ports (t/lib/Trace/Test/Citus.pm) and stops
+# them when it ends, also on failure. make test leaves these tests out: it only
+# globs t/*.t, and a test here skips itself where Citus is not installed.
+# Usage: test-citus.sh BUILD_DIR [t/citus/file.t ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+shift || true
+started=$SECONDS
+scripts/citus-build.sh
+[ $# -gt 0 ] || set -- t/citus/*.t
+# Here a test that finds no Citus fails instead of skipping.
+TRACE_CITUS_REQUIRED=1 scripts/run-tests.pl --no-unit "$build" "$@"
+echo "test-citus: $((SECONDS - started)) s"
