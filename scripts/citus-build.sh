@@ -4,8 +4,9 @@
 # there. Citus is not in Debian 12; it is a dependency of make test-citus, built
 # as its own README says, never code of this project.
 #
-# CITUS_TARBALL  the source (default: ../shared/citus/citus-13.2.2.tar.gz beside
-#                the checkout), checked against its SHA-256 below.
+# CITUS_TARBALL  the source (default: citus-13.2.2.tar.gz in ../shared/citus/
+#                beside the checkout, else in /work/shared/citus/), checked
+#                against its SHA-256 below. Without it: exit 3, nothing done.
 # CITUS_CACHE    where the built tree is kept (default /var/cache/nginx-trace);
 #                a second run finds it there and only installs, if even that.
 # Build dependencies come from scripts/deps.sh citus.
@@ -14,7 +15,15 @@ set -euo pipefail
 checkout=$(cd "$(dirname "$0")/.." && pwd)
 version=13.2.2
 sha256=dd2453caec20a830e5e63f1def5c5a98cb6f57ae510407cdcd800916fcdab430
-tarball=${CITUS_TARBALL:-$checkout/../shared/citus/citus-$version.tar.gz}
+tarball=${CITUS_TARBALL:-}
+if [ -z "$tarball" ]; then
+  for dir in "$checkout/../shared/citus" /work/shared/citus; do
+    if [ -r "$dir/citus-$version.tar.gz" ]; then
+      tarball=$dir/citus-$version.tar.gz
+      break
+    fi
+  done
+fi
 cache=${CITUS_CACHE:-/var/cache/nginx-trace}
 tree=$cache/citus-$version
 pg_config=${PG_CONFIG:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/pg_config}
@@ -36,7 +45,11 @@ if installed; then
 fi
 
 if [ ! -e "$tree/.built" ]; then
-  [ -r "$tarball" ] || fail "no Citus source at $tarball (set CITUS_TARBALL)"
+  if [ ! -r "${tarball:-/nonexistent}" ]; then
+    printf 'citus: no Citus %s source (%s); set CITUS_TARBALL\n' "$version" \
+      "${tarball:-not in ../shared/citus/ or /work/shared/citus/}" >&2
+    exit 3
+  fi
   echo "$sha256  $tarball" | sha256sum --check --status ||
     fail "$tarball is not the citus-$version source this project was tested with (SHA-256 differs)"
   "$checkout/scripts/deps.sh" citus

@@ -11,7 +11,15 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 shift || true
 started=$SECONDS
-scripts/citus-build.sh
+rc=0
+scripts/citus-build.sh || rc=$?
+if [ "$rc" -eq 3 ]; then
+  # No source to build Citus from, and none installed: said loudly, not failed,
+  # so that a machine without the tarball still runs the other checks.
+  echo "test-citus: SKIPPED: Citus is not installed and its source is not here"
+  exit 0
+fi
+[ "$rc" -eq 0 ] || exit "$rc"
 [ $# -gt 0 ] || set -- t/citus/*.t
 # Here a test that finds no Citus fails instead of skipping.
 TRACE_CITUS_REQUIRED=1 scripts/run-tests.pl --no-unit "$build" "$@"
