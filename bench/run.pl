@@ -377,8 +377,8 @@ sub spool_files { my @files = glob "$DEFAULT_SPOOL/trace-*.spool"; return scalar
 my @CPUS = allowed_cpus();
 my @VIEWS = ('shared');
 my $pinned_skipped = !$opt{pinned} ? 'BENCH_PINNED=0'
-    : @CPUS < 2 ? sprintf('it needs 2 CPUs, and this machine gives the benchmark %d (%s)',
-        scalar @CPUS, cpu_list(@CPUS) || 'none')
+    : @CPUS < 2 ? sprintf('it needs 2 CPUs, and this machine gives the benchmark %d (CPU %s)',
+        scalar @CPUS, @CPUS ? cpu_list(@CPUS) : 'none')
     : undef;
 push @VIEWS, 'pinned' unless $pinned_skipped;
 my %PIN = (load => [ $CPUS[0] ], pg => [ $CPUS[1] // $CPUS[0] ]);
