@@ -6,11 +6,17 @@
 #
 #   A  access_log off                       the physical limit
 #   B  access_log FILE combined buffer=64k flush=1s
-#   C  trace on; trace_only_authenticated off;  (this module, its defaults)
+#   C  trace on; trace_only_authenticated off;  (this module, its defaults:
+#      no trace_spool line, so the spool is in its default directory)
 #   D  access_log syslog: -> private rsyslogd -> ompgsql -> PostgreSQL
 #
-# each against a small static file and a small proxied response, then C with
-# PostgreSQL stopped for the middle third of a run (trace_spool on).
+# each against a small static file and a small proxied response, in two views
+# that alternate too: "shared", every process on every CPU, and "pinned",
+# PostgreSQL on one CPU and nginx, its backend, wrk (and rsyslogd) on another,
+# so that what the module costs nginx shows apart from what the database costs.
+# Every C run counts its rows: served, stored once the module holds no more,
+# dropped as the module counts them, and missing (served - stored). Then C
+# with PostgreSQL stopped for the middle third of a run (trace_spool on).
 # Prints a table and writes the same figures to BUILD/bench/latest.json and a
 # timestamped copy. Usage: bench/run.pl [BUILD_DIR]   (see README, "Benchmark")
 #
@@ -21,6 +27,7 @@
 #   BENCH_VARIANTS        which variants, in this order (ABCD); E, C without a
 #                         request id, is there to measure what $request_id costs
 #   BENCH_URLS            static,proxy
+#   BENCH_PINNED          1: the pinned view too (needs 2 CPUs); 0: shared only
 #   BENCH_DRAIN_MAX       longest wait for rows after a run, seconds (60)
 #   BENCH_OUTAGE_SECONDS  the outage run, split in thirds (30; 0 skips it)
 #   BENCH_PROFILE=CD      measure nothing: run each named variant once on the
@@ -44,7 +51,8 @@ use POSIX qw(strftime);
 use Time::HiRes qw(sleep time);
 
 use Trace::Test;
-use Bench::Proc qw(tree_cpu rss_kib machine_cpu machine_info);
+use Bench::Cpus qw(allowed_cpus cpu_list pin affinity);
+use Bench::Proc qw(tree_cpu rss_kib machine_cpu machine_info children);
 use Bench::Report;
 use Bench::Rsyslog;
 use Bench::Wrk;
@@ -63,6 +71,7 @@ my %opt = (
     threads => env_int('BENCH_THREADS', 2),
     drain_max => env_int('BENCH_DRAIN_MAX', 60),
     outage_seconds => env_int('BENCH_OUTAGE_SECONDS', 30),
+    pinned => env_int('BENCH_PINNED', 1),
     variants => [split //, uc($ENV{BENCH_VARIANTS} // 'ABCD')],
     urls => [split /,/, $ENV{BENCH_URLS} // 'static,proxy'],
 );
@@ -93,12 +102,14 @@ my %VARIANTS = (
         label => 'B buffered file log',
         log => 'access_log %%PREFIX%%/logs/access.log combined buffer=64k flush=1s;',
     },
+    # No trace_spool: the module's default directory (see $DEFAULT_SPOOL).
     C => {
         label => 'C trace (this module)',
         http => 'trace_db "%%TRACE_DB%%";',
         log => 'trace on; trace_only_authenticated off;',
         status => 'location = /trace_status { trace_status; }',
         table => 'trace.requests',
+        writer => 'nginx_module',
     },
     # Not in the default set: C without its default request id ($request_id,
     # which nginx draws from OpenSSL's RAND_bytes), to measure what that costs.
@@ -108,11 +119,13 @@ my %VARIANTS = (
         log => 'trace on; trace_only_authenticated off; trace_request_id "";',
         status => 'location = /trace_status { trace_status; }',
         table => 'trace.requests',
+        writer => 'nginx_module',
     },
     D => {
         label => 'D syslog>rsyslog>PG',
         log => 'access_log syslog:server=127.0.0.1:@SYSLOG_PORT@,tag=nginx bench_tsv;',
         table => 'bench.syslog_requests',
+        writer => 'bench_rsyslog',
         rsyslog => 1,
     },
 );
@@ -342,6 +355,102 @@ sub backend_pid {
     return Trace::Test::slurp("$backend->{dir}/nginx.pid") =~ /(\d+)/ ? $1 : undef;
 }
 
+# --- the module's default spool -----------------------------------------------------------
+
+# C runs with the module's defaults, so its spool is the default directory: the
+# parent of the client body path nginx was built with, plus "trace" (README,
+# trace_spool). Every nginx on this machine that records with the defaults
+# shares it, and a worker replays any orphaned file it finds there: a file there
+# before a C run would add rows that the run never served (a negative
+# "missing"), so each run counts them.
+my $DEFAULT_SPOOL = do {
+    my ($body) = `/usr/sbin/nginx -V 2>&1` =~ /--http-client-body-temp-path=(\S+)/;
+    ($body // '/var/lib/nginx/body') =~ s{/[^/]+/*$}{}r . '/trace';
+};
+
+sub spool_files { my @files = glob "$DEFAULT_SPOOL/trace-*.spool"; return scalar @files }
+
+# --- the pinned view ----------------------------------------------------------------------
+
+# The CPUs this script may use; the pinned view puts the load side (nginx, its
+# backend, wrk, rsyslogd and this script) on the first, PostgreSQL on the second.
+my @CPUS = allowed_cpus();
+my @VIEWS = ('shared');
+my $pinned_skipped = !$opt{pinned} ? 'BENCH_PINNED=0'
+    : @CPUS < 2 ? sprintf('it needs 2 CPUs, and this machine gives the benchmark %d (CPU %s)',
+        scalar @CPUS, @CPUS ? cpu_list(@CPUS) : 'none')
+    : undef;
+push @VIEWS, 'pinned' unless $pinned_skipped;
+my %PIN = (load => [ $CPUS[0] ], pg => [ $CPUS[1] // $CPUS[0] ]);
+
+# PostgreSQL's postmaster and the processes it has now: backends (this script's
+# connection among them) and its auxiliary processes. A backend forked later
+# inherits the postmaster's affinity, as the module's does when it connects.
+sub pg_processes {
+    my $pm = postmaster_pid() // return ();
+    return ($pm, children($pm));
+}
+
+sub backend_processes {
+    my $pid = backend_pid() // return ();
+    return ($pid, children($pid));
+}
+
+# Pins PostgreSQL to its CPU and the load side to the other, or (with $pinned
+# false) gives all of them every CPU again. This script first, so that the
+# nginx, wrk and rsyslogd it starts next inherit the load's CPU; the backend
+# nginx and PostgreSQL run across runs and are pinned where they are.
+sub set_pinning {
+    my ($pinned) = @_;
+    my ($load, $pg) = $pinned ? @PIN{qw(load pg)} : (\@CPUS, \@CPUS);
+    pin($load, $$, backend_processes());
+    pin($pg, pg_processes());
+}
+
+# The CPUs each side may use in a view, as taskset lists them.
+sub view_cpus {
+    my ($pinned) = @_;
+    return { pg => cpu_list(@{ $PIN{pg} }), load => cpu_list(@{ $PIN{load} }) } if $pinned;
+    return { pg => cpu_list(@CPUS), load => cpu_list(@CPUS) };
+}
+
+# Whether the view's affinity held, read back with taskset -p: every thread of
+# every PostgreSQL process on PostgreSQL's CPUs, the backends that write the
+# rows (role $writer) among them, and every thread of the load side's processes
+# (@load: nginx, wrk, rsyslogd) and of the backend nginx on the load's CPUs.
+# In the shared view both are every CPU: a pinned run must not leave a trace.
+# Adds what it found to $check.
+sub check_pinning {
+    my ($check, $writer, @load) = @_;
+    my %want = %{ $check->{cpus} };
+    my %pids = (pg => [ pg_processes() ], load => [ @load, backend_processes() ]);
+    my %seen;
+    for my $side (qw(pg load)) {
+        for my $pid (grep { defined } @{ $pids{$side} }) {
+            my $threads = affinity($pid);
+            next unless %$threads;    # gone meanwhile
+            $seen{$side}{$pid} = 1;
+            for my $tid (sort { $a <=> $b } keys %$threads) {
+                next if $threads->{$tid} eq $want{$side};
+                push @{ $check->{problems} }, "$side process $pid (thread $tid) may run on "
+                    . "CPU $threads->{$tid}, not $want{$side}";
+            }
+        }
+        my $n = keys %{ $seen{$side} // {} };
+        $check->{"${side}_processes"} = $n
+            if $n > ($check->{"${side}_processes"} // 0);
+    }
+    if ($writer) {
+        my @writers = map { $_->[0] }
+            @{ $pg->sql('SELECT pid FROM pg_stat_activity WHERE usename = $1', $writer) };
+        push @{ $check->{problems} }, "$writer backend $_ is not among PostgreSQL's processes"
+            for grep { !$seen{pg}{$_} } @writers;
+        $check->{writer_backends} = @writers if @writers > ($check->{writer_backends} // 0);
+    }
+    $check->{problems} //= [];
+    return $check;
+}
+
 sub cpu_reading {
     my ($pids) = @_;
     my %cpu = map { $_ => tree_cpu($pids->{$_}) // 0 } grep { defined $pids->{$_} } keys %$pids;
@@ -362,8 +471,11 @@ sub start_variant {
             # (rsyslog takes no blanks in a parameter: the URI form)
             conninfo => 'postgresql://bench_rsyslog@127.0.0.1:' . $pg->port . '/trace');
     }
+    # default_spool: the harness gives a recording nginx a spool of its own
+    # unless told not to; C is to run as the module is by default.
     $t->nginx(nginx_conf($v, spool => $args{spool},
-        syslog_port => $run->{rsyslog} && $run->{rsyslog}->port), workers => 1);
+        syslog_port => $run->{rsyslog} && $run->{rsyslog}->port), workers => 1,
+        default_spool => 1);
     $run->{master} = $t->nginx_pid;
     ($run->{worker}) = $t->worker_pids;
     # (C connects to PostgreSQL with its first batch, on its sender thread)
@@ -376,11 +488,23 @@ sub stop_variant {
     $t->stop_nginx('quit', 30);
 }
 
+# Rows the module still holds, in memory (queued_rows, the batch being sent
+# included) and in its spool (spool_bytes); undef when trace_status did not answer.
+sub module_holds {
+    my ($status) = @_;
+    return undef unless defined $status->{queued_rows} && defined $status->{spool_bytes};
+    return $status->{queued_rows} + $status->{spool_bytes};
+}
+
 # After the load: how many rows are in PostgreSQL 2 s after it stopped, and
-# when all of them were (or how many never came).
+# when all of them were (or how many never came). rsyslog (D) says nothing of
+# what it still holds: its rows are taken as lost when none came for
+# $STALL_SECONDS. The module ($module true) says it in trace_status: the wait
+# goes on while it holds rows in memory or in its spool, and ends once it holds
+# none and the count has not moved since; BENCH_DRAIN_MAX bounds both.
 sub wait_for_rows {
-    my ($table, $served, $t_end) = @_;
-    my ($at_2s, $all_after);
+    my ($table, $served, $t_end, $module) = @_;
+    my ($at_2s, $all_after, $gave_up, $settled);
     my ($last, $last_change) = (-1, time);
     while (1) {
         my $now = time;
@@ -393,9 +517,26 @@ sub wait_for_rows {
             last;
         }
         ($last, $last_change) = ($progress, $now) if $progress != $last;
-        last if $now - $last_change > $STALL_SECONDS && $now >= $t_end + 2;
-        last if $now - $t_end > $opt{drain_max};
-        sleep 0.1;
+        if ($now - $t_end > $opt{drain_max}) {
+            $gave_up = 'time limit';
+            last;
+        }
+        if ($module) {
+            if ((module_holds(trace_status()) // 1) == 0) {
+                my $count = rows_count($table);
+                if (defined $settled && $settled == $count) {
+                    $gave_up = 'the module holds none';
+                    last;
+                }
+                $settled = $count;
+            } else {
+                undef $settled;
+            }
+        } elsif ($now - $last_change > $STALL_SECONDS && $now >= $t_end + 2) {
+            $gave_up = 'no new rows';
+            last;
+        }
+        sleep $module ? 0.25 : 0.1;
     }
     my $count = rows_count($table);
     $at_2s //= $count;    # all were there before 2 s
@@ -404,9 +545,8 @@ sub wait_for_rows {
         at_2s => $at_2s,
         all_after_s => $all_after,
         missing => $served - $count,
-        # why the wait ended without all rows: none came for a while, or time ran out
-        gave_up => defined $all_after ? undef
-            : time - $t_end > $opt{drain_max} ? 'time limit' : 'no new rows',
+        # why the wait ended without all rows
+        gave_up => $gave_up,
     );
 }
 
@@ -425,11 +565,15 @@ sub wait_for_quiet {
 }
 
 sub one_run {
-    my ($key, $url_key, $round) = @_;
+    my ($key, $url_key, $round, $view) = @_;
+    $view //= 'shared';
     my $v = $VARIANTS{$key};
     my $url = $URLS{$url_key};
+    my $pinned = $view eq 'pinned';
     reset_tables();    # every variant starts from the same, checkpointed database
     my ($waited, $busy) = wait_for_quiet();
+    my $spool_files_before = $v->{status} ? spool_files() : undef;
+    set_pinning(1) if $pinned;
     my $run = start_variant($v);
     my %pids = (nginx => $run->{master}, pg => postmaster_pid(),
         rsyslog => $run->{rsyslog} && $run->{rsyslog}->pid, backend => backend_pid());
@@ -442,11 +586,19 @@ sub one_run {
         seconds => $opt{seconds}, output => "$base/wrk.out",
         url => "http://127.0.0.1:" . $t->port('http') . $url->{path});
     my ($rss_max, $probe_max) = ($rss_start, 0);
+    my @load = ($run->{master}, $run->{worker}, $run->{rsyslog} ? $run->{rsyslog}->pid : ());
+    my $pinning = { cpus => view_cpus($pinned) };
+    my $t_start = time;
     until ($wrk->done) {
         my $rss = rss_kib($run->{worker}) // 0;
         $rss_max = $rss if $rss > $rss_max;
         my $probe = probe_ms();
         $probe_max = $probe if $probe > $probe_max;
+        # once, while wrk runs and the writer has most likely connected
+        if (!$pinning->{during_load} && time - $t_start >= $opt{seconds} / 2) {
+            check_pinning($pinning, $v->{writer}, @load, $wrk->pid);
+            $pinning->{during_load} = 1;
+        }
         sleep $SAMPLE_SECONDS;
     }
     my $t_end = time;
@@ -460,7 +612,7 @@ sub one_run {
         %$wrk_report);
     delete $result{raw};
     if ($v->{table}) {
-        %result = (%result, wait_for_rows($v->{table}, $served, $t_end));
+        %result = (%result, wait_for_rows($v->{table}, $served, $t_end, $v->{status}));
     } else {
         sleep 1.5 - (time - $t_end) if time - $t_end < 1.5;    # B flushes every second
     }
@@ -489,9 +641,19 @@ sub one_run {
         $result{udp_drops} = $run->{rsyslog}->drops;
     }
     if ($v->{status}) {
-        $result{trace_status} = trace_status();
+        # what the module says it lost, against what is missing: they must agree
+        my $status = $result{trace_status} = trace_status();
+        $result{dropped} = $status->{dropped_rows};
+        $result{held_at_end} = module_holds($status);
+        $result{spool_usable} = $status->{spool_usable};
+        $result{spool_files_before} = $spool_files_before;
+        $result{spool_dir} = $DEFAULT_SPOOL;
     }
+    # again after the drain: the writer's backend exists for certain now
+    $result{pinning} = check_pinning($pinning, $v->{writer}, @load);
+    $result{view} = $view;
     stop_variant($run);
+    set_pinning(0) if $pinned;
     if ($key eq 'B') {
         my $lines = () = Trace::Test::slurp("$base/nginx/logs/access.log") =~ /\n/g;
         $result{log_lines} = $lines;
@@ -594,7 +756,6 @@ sub perf_report {
 sub profile_runs {
     my @variants = split //, uc $ENV{BENCH_PROFILE};
     make_path($OUT_DIR);
-    my %writer = (C => 'nginx_module', D => 'bench_rsyslog');
     for my $key (@variants) {
         my $v = $VARIANTS{$key} or die "BENCH_PROFILE: no variant \"$key\"\n";
         reset_tables();
@@ -605,11 +766,11 @@ sub profile_runs {
         my $wrk = Bench::Wrk->start(threads => $opt{threads}, connections => $opt{connections},
             seconds => $opt{seconds}, output => "$base/wrk.out",
             url => "http://127.0.0.1:" . $t->port('http') . $URLS{static}{path});
-        if ($writer{$key}) {
+        if ($v->{writer}) {
             # the backend that writes the rows exists once the first batch went out
             sleep 1.5;
             my $pids = $pg->sql('SELECT pid FROM pg_stat_activity WHERE usename = $1',
-                $writer{$key});
+                $v->{writer});
             push @perf, perf_attach("$key-pg", map { $_->[0] } @$pids) if @$pids;
         }
         sleep 0.2 until $wrk->done;
@@ -641,13 +802,26 @@ my %bench = (
     static_bytes => length $STATIC_BODY,
     variants => { map { $_ => { label => $VARIANTS{$_}{label}, log => $VARIANTS{$_}{log} } }
         @{ $opt{variants} } },
+    views => \@VIEWS,
+    pinning => {
+        cpus => cpu_list(@CPUS),
+        $pinned_skipped ? (skipped => $pinned_skipped)
+            : (pg_cpu => cpu_list(@{ $PIN{pg} }), load_cpu => cpu_list(@{ $PIN{load} })),
+    },
+    spool_dir => $DEFAULT_SPOOL,
     runs => [],
 );
 
 my $outage = $opt{outage_seconds} >= 3 && grep { $_ eq 'C' } @{ $opt{variants} };
-note(sprintf '%d rounds x %d urls x %d variants, %d s each (wrk -t%d -c%d)%s', $opt{rounds},
-    scalar @{ $opt{urls} }, scalar @{ $opt{variants} }, $opt{seconds}, $opt{threads},
-    $opt{connections}, $outage ? "; then the outage run ($opt{outage_seconds} s)" : '');
+note(sprintf '%d rounds x %d urls x %d views x %d variants, %d s each (wrk -t%d -c%d)%s',
+    $opt{rounds}, scalar @{ $opt{urls} }, scalar @VIEWS, scalar @{ $opt{variants} },
+    $opt{seconds}, $opt{threads}, $opt{connections},
+    $outage ? "; then the outage run ($opt{outage_seconds} s)" : '');
+note($pinned_skipped ? "the pinned view is skipped: $pinned_skipped"
+    : "views: shared (every process on CPUs " . cpu_list(@CPUS) . "), pinned (PostgreSQL on "
+    . "CPU $bench{pinning}{pg_cpu}; nginx, its backend, wrk and rsyslogd on CPU "
+    . "$bench{pinning}{load_cpu})");
+note("C records with the module's defaults: its spool is $DEFAULT_SPOOL");
 
 # one unmeasured run warms the page cache, PostgreSQL and the binaries
 {
@@ -657,10 +831,12 @@ note(sprintf '%d rounds x %d urls x %d variants, %d s each (wrk -t%d -c%d)%s', $
 
 for my $round (1 .. $opt{rounds}) {
     for my $url (@{ $opt{urls} }) {
-        for my $key (@{ $opt{variants} }) {
-            my $r = one_run($key, $url, $round);
-            push @{ $bench{runs} }, $r;
-            note(Bench::Report::run_line($r));
+        for my $view (@VIEWS) {
+            for my $key (@{ $opt{variants} }) {
+                my $r = one_run($key, $url, $round, $view);
+                push @{ $bench{runs} }, $r;
+                note(Bench::Report::run_line($r));
+            }
         }
     }
 }
@@ -681,13 +857,13 @@ $bench{nginx_error_log_alerts} = scalar @alerts;
 note("nginx error log: $_") for @alerts[0 .. ($#alerts < 4 ? $#alerts : 4)];
 $bench{duration_s} = time - $started;
 
+# the figures first, so that a fault in the report's text loses none of them
 my $report = Bench::Report->new(\%bench);
 $bench{summary} = $report->summary;
-print $report->text;
-
 make_path($OUT_DIR);
 my $json = JSON::PP->new->canonical->pretty->encode(\%bench);
 my $stamp = strftime('%Y%m%d-%H%M%S', localtime);
 Trace::Test::spew("$OUT_DIR/bench-$stamp.json", $json);
 Trace::Test::spew("$OUT_DIR/latest.json", $json);
+print $report->text;
 print "\nfigures: $OUT_DIR/latest.json (and bench-$stamp.json)\n";

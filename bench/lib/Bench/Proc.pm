@@ -10,7 +10,7 @@ use warnings;
 use POSIX ();
 
 use Exporter qw(import);
-our @EXPORT_OK = qw(tree_cpu rss_kib machine_cpu udp_drops machine_info);
+our @EXPORT_OK = qw(tree_cpu rss_kib machine_cpu udp_drops machine_info children);
 
 my $TICKS = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
 

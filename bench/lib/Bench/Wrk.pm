@@ -30,6 +30,9 @@ sub start {
 
 sub command { $_[0]{cmd} }
 
+# wrk's pid while it runs (undef once it was reaped)
+sub pid { $_[0]{pid} }
+
 # True once wrk has exited (and was reaped).
 sub done {
     my ($self) = @_;
