@@ -1,0 +1,132 @@
+// Block summaries of trace.requests (sql/0006): instead of one index entry per
+// row and per filterable column, one row in trace.request_blocks for every
+// block of up to TRACE_BLOCK_ROWS consecutive rows of one transaction: its time
+// range and two Bloom filters, one of the block's keys (user, session and its
+// 8-digit prefix, client and its IPv4 networks, status and its class, method,
+// host) and one of its paths' trigrams. A listing asks the blocks which time
+// ranges may hold a match, newest first, and reads only those ranges.
+//
+// The module writes the blocks (from the COPY text of each transaction) and
+// trace-ctl reads them and writes them for rows that have none (migrate's
+// backfill): both must derive the same keys and the same bit positions, so
+// both use this file. A Bloom filter never misses a key it holds; it may claim
+// one it does not hold (about 1% of blocks at 10 bits a key), which costs a
+// wasted range read, never a wrong answer.
+
+#ifndef TRACE_COMMON_BLOCK_SUMMARY_HPP
+#define TRACE_COMMON_BLOCK_SUMMARY_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trace {
+
+// Rows a block summarises: a batch of 4,000 rows has 16 blocks.
+constexpr std::size_t TRACE_BLOCK_ROWS = 256;
+
+// A key's place in any Bloom filter: bit (h1 + i * h2) mod the filter's size
+// in bits, for i in 0..3. h1 and h2 are the two 32-bit halves of the key's
+// XXH3-64 hash, so every term stays far below 2^63: SQL computes the same in
+// bigint (get_bit numbers a byte's bits from its least significant one).
+struct BloomProbe {
+    std::uint64_t h1 = 0;
+    std::uint64_t h2 = 0;
+};
+constexpr int TRACE_BLOOM_PROBES = 4;
+BloomProbe bloom_probe(std::string_view key);
+
+// A Bloom filter being filled: 10 bits a distinct key, at least 8 and at most
+// TRACE_BLOOM_MAX_BYTES bytes (a block of 256 hostile 8 KB paths stays small;
+// past the cap it only claims more keys than it holds).
+constexpr std::size_t TRACE_BLOOM_MAX_BYTES = 8192;
+class BloomBuilder {
+public:
+    void add(std::string_view key);  // a key added twice counts once
+    std::size_t size() const { return keys_.size(); }
+    // The filter's bytes, sized for the keys added.
+    std::string bytes() const;
+
+private:
+    std::vector<BloomProbe> keys_;  // distinct, by hash
+};
+
+// Whether `filter` (bytes() of some builder) may hold the key.
+bool bloom_may_hold(std::string_view filter, const BloomProbe &probe);
+
+// The keys of a row's values, as the filters of a listing name them. Values
+// are the stored text (what SELECT returns), not their COPY form.
+std::string user_key(std::string_view user);              // "u:alice"
+std::string session_key(std::string_view hash);           // "s:" + all 32 digits
+std::string session_prefix_key(std::string_view hash);    // "s:" + the first 8
+std::string client_key(std::string_view addr);            // "c:10.1.2.3"
+// The /8, /16 and /24 networks of an IPv4 address in dotted quad, "n8:10.",
+// "n16:10.1.", "n24:10.1.2."; nullopt for anything else (IPv6: its text
+// forms are many, so it is keyed whole only).
+std::optional<std::string> client_network_key(std::string_view addr, int prefix_bits);
+std::string status_key(int status);                      // "t:404"
+std::string status_class_key(int status);                // "t:4xx"
+std::string method_key(std::string_view method);          // "m:GET"
+std::string host_key(std::string_view host);              // "h:web1"
+
+// The distinct trigrams (3 consecutive bytes, "g:" + them) of a path.
+void path_trigrams(std::string_view path, std::vector<std::string> &out);
+
+// The trigrams every string a regular expression (PostgreSQL's ~, case
+// sensitive) matches must contain, from its literal runs: what a path's
+// trigram filter is asked. Empty when the expression offers none it can be
+// sure of (fewer than 3 literal bytes in a row, alternation, embedded options
+// such as (?i), the ***= and ***: directors): then the trigram filter is not
+// asked at all.
+std::vector<std::string> regex_required_trigrams(std::string_view regex);
+
+// The values of one row that blocks summarise; nullopt is SQL NULL.
+struct BlockRow {
+    std::int64_t ts_us = 0;  // microseconds since the epoch
+    std::optional<std::string_view> host, method, path, user, session, client;
+    std::optional<int> status;
+};
+
+// One block: what a row of trace.request_blocks holds besides its ids.
+struct BlockSummary {
+    std::int64_t first_ts_us = 0;
+    std::int64_t last_ts_us = 0;
+    std::uint32_t row_count = 0;
+    std::string keys;   // Bloom filter of the keys above
+    std::string grams;  // Bloom filter of the paths' trigrams
+};
+
+// Summarises rows one by one into blocks of TRACE_BLOCK_ROWS.
+class BlockBuilder {
+public:
+    void add(const BlockRow &row);
+    // The blocks so far, the last one possibly short; the builder is empty
+    // after.
+    std::vector<BlockSummary> finish();
+
+private:
+    void seal();
+    std::vector<BlockSummary> done_;
+    BloomBuilder keys_, grams_;
+    std::vector<std::string> scratch_;
+    BlockSummary current_;
+};
+
+// The blocks of COPY text of trace.requests in the column order of
+// TRACE_REQUEST_COLUMNS (common/trace_contract.h): each field unescaped as
+// COPY reads it, \N as NULL. A line that cannot be read (too few fields, a
+// time that is not COPY's "YYYY-MM-DD HH:MM:SS[.ffffff]+00") still counts in
+// its block, with every key of the block's filters set "may hold anything"
+// (the block's filters are then all ones), so that no row is ever unseen.
+std::vector<BlockSummary> summarise_request_copy_text(std::string_view copy_text);
+
+// "YYYY-MM-DD HH:MM:SS.ffffff+00" for microseconds since the epoch: a
+// timestamptz literal in UTC.
+std::string utc_timestamp_text(std::int64_t epoch_us);
+
+}  // namespace trace
+
+#endif
