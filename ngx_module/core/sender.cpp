@@ -7,7 +7,7 @@ namespace trace {
 
 namespace {
 
-// Any role may ask: to_regclass needs no privilege on the table.
+// trace_writer may ask: to_regclass needs no privilege on the table itself.
 constexpr const char *request_blocks_question =
     "SELECT to_regclass('trace.request_blocks') IS NOT NULL";
 
