@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <sys/resource.h>
 
 using namespace trace;
 
@@ -90,32 +91,55 @@ TEST(RequestBlocksInsert, NoRowsNoStatement) {
     EXPECT_EQ(request_blocks_insert(batch_of_rows("", 0), QuotingLink()), "");
 }
 
-// What the sender thread spends per row on the blocks of a batch of 4,000:
-// summarising, the copy with summarised appended, and the INSERT's text.
+// Rows whose paths are about 8 KB: the same letter again and again (few
+// distinct trigrams), or letters that hardly repeat (about 8,000 distinct
+// trigrams a row), the worst a client can send.
+std::string long_path_rows(int rows, bool distinct) {
+    std::string one = trace_test::encoded_requests(1);
+    std::size_t path_at = one.find("/app/") + 5;
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    std::uint32_t random = 12345;
+    std::string out;
+    for (int i = 0; i < rows; ++i) {
+        std::string path(8000, letters[i % 26]);
+        if (distinct) {
+            for (char &c : path) {
+                random = random * 1103515245u + 12345u;
+                c = letters[(random >> 16) % 62];
+            }
+        }
+        std::string row = one;
+        row.insert(path_at, path + std::to_string(i));
+        out += row;
+    }
+    return out;
+}
+
+long peak_rss_kb() {
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
+}
+
+// What the sender thread spends per row on the blocks of a batch: summarising,
+// the copy with summarised appended, and the INSERT's text; and how far the
+// process's peak memory grew meanwhile.
 TEST(RequestBlocksCost, PerRowIsPrinted) {
     struct Case {
         const char *name;
         std::string rows;
         std::uint32_t count;
+        int rounds;
     };
-    std::string long_paths;
-    {
-        std::string one = trace_test::encoded_requests(1);
-        std::size_t path_at = one.find("/app/");
-        for (int i = 0; i < 4000; ++i) {
-            std::string row = one;
-            row.insert(path_at + 5, std::string(8000, static_cast<char>('a' + i % 26)) +
-                                        std::to_string(i));
-            long_paths += row;
-        }
-    }
-    Case cases[] = {{"typical rows", trace_test::encoded_requests(4000), 4000},
-                    {"8 KB paths", long_paths, 4000}};
+    Case cases[] = {{"typical rows", trace_test::encoded_requests(4000), 4000, 5},
+                    {"8 KB paths, one letter", long_path_rows(256, false), 256, 1},
+                    {"8 KB paths, distinct trigrams", long_path_rows(64, true), 64, 1}};
     QuotingLink link;
     for (const Case &c : cases) {
         Batch b = batch_of_rows(c.rows, c.count);
-        constexpr int rounds = 5;
+        const int rounds = c.rounds;
         std::size_t sink = 0;
+        long rss_before = peak_rss_kb();
         auto t0 = std::chrono::steady_clock::now();
         for (int r = 0; r < rounds; ++r) {
             sink += summarise_request_copy_text(b.rows).size();
@@ -133,9 +157,10 @@ TEST(RequestBlocksCost, PerRowIsPrinted) {
             return std::chrono::duration<double, std::nano>(d).count() / (rounds * c.count);
         };
         std::printf("[ cost     ] %s (%zu bytes a row), ns a row: summarise %.0f; the copy "
-                    "with summarised %.0f; the blocks' INSERT, summarising included, %.0f\n",
+                    "with summarised %.0f; the blocks' INSERT, summarising included, %.0f; "
+                    "peak memory +%ld KB\n",
                     c.name, c.rows.size() / c.count, per_row(t1 - t0), per_row(t2 - t1),
-                    per_row(t3 - t2));
+                    per_row(t3 - t2), peak_rss_kb() - rss_before);
         EXPECT_GT(sink, 0u);
     }
 }
