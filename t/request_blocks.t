@@ -1,7 +1,8 @@
 # The module writes block summaries (sql/0006): each transaction of requests
 # copies its rows marked summarised and inserts one row of trace.request_blocks
 # per block of up to 256 of them, with the block's time range. Every row is
-# then summarised and lies within a block of its batch, hostile values too. A
+# then summarised and lies within a block of its batch, hostile values too,
+# and each part of a batch split around a refused row has blocks of its own. A
 # database before 0006 gets its rows as before, without error; trace-ctl
 # migrate run while nginx runs is seen within the sender's recheck (30 s); and
 # a schema that loses the blocks under the module costs a retry, never a row.
@@ -75,17 +76,22 @@ is($pg->value('SELECT sum(row_count) FROM trace.request_blocks'), $total,
     "the blocks' row counts add up to the rows");
 my $batches = $pg->value('SELECT count(*) FROM trace.batches');
 ok($batches >= 3, "several batches ($batches)");
-is_deeply($pg->sql(q{
+# The committed batches (the ledger) whose blocks do not hold their rows, or
+# that have none; a row kept in trace.rejected has no blocks, and needs none.
+my $batches_without_their_blocks = q{
         SELECT b.batch_id, b.row_count, k.rows
         FROM trace.batches b
         LEFT JOIN (SELECT host, batch_id, sum(row_count) AS rows
                    FROM trace.request_blocks GROUP BY host, batch_id) k USING (host, batch_id)
-        WHERE k.rows IS DISTINCT FROM b.row_count}), [],
-    'each batch has blocks, and they hold its rows');
-is_deeply($pg->sql(q{
+        WHERE k.rows IS DISTINCT FROM b.row_count
+          AND NOT EXISTS (SELECT 1 FROM trace.rejected r
+                          WHERE r.host = b.host AND r.batch_id = b.batch_id)};
+my $misnumbered = q{
         SELECT host, batch_id, min(block), max(block), count(*) FROM trace.request_blocks
-        GROUP BY host, batch_id HAVING min(block) <> 0 OR max(block) <> count(*) - 1}), [],
-    'the blocks of a batch are numbered 0 .. k-1');
+        GROUP BY host, batch_id HAVING min(block) <> 0 OR max(block) <> count(*) - 1};
+is_deeply($pg->sql($batches_without_their_blocks), [],
+    'each batch has blocks, and they hold its rows');
+is_deeply($pg->sql($misnumbered), [], 'the blocks of a batch are numbered 0 .. k-1');
 ok($pg->value('SELECT max(block) FROM trace.request_blocks') >= 1,
     'a batch of more than 256 rows has more than one block');
 is($pg->value('SELECT count(*) FROM trace.request_blocks WHERE row_count NOT BETWEEN 1 AND 256'),
@@ -117,6 +123,32 @@ is($pg->value(q{SELECT count(*) FROM trace.requests WHERE path LIKE '/u/%' AND s
 is($pg->value(q{SELECT count(*) FROM trace.requests WHERE user_name LIKE '%\\\\x00%'}), 1,
     'the NUL in a user name is stored escaped');
 
+# --- a batch split around a row the server refuses: each part that commits
+# has blocks of its own, numbered from 0 under its own id -------------------
+$pg->sql(q{ALTER TABLE trace.requests ADD CONSTRAINT no_poison CHECK (path NOT LIKE '/poison%')});
+my $split = 300;
+is($t->load($split, concurrency => 1,
+        path => sub { $_[0] == 200 ? "/poison/$_[0]" : "/split/$_[0]" }), $split,
+    "$split more requests answered, one of them refused by the server");
+ok($t->wait_for(sub { $pg->value('SELECT count(*) FROM trace.rejected') == 1 }, 20),
+    'the refused row is in trace.rejected');
+$total += $split - 1;
+ok(wait_count('trace', $total), 'the others arrived');
+is($pg->value('SELECT count(*) FROM trace.requests WHERE NOT summarised'), 0,
+    'every one of them summarised');
+is($pg->value('SELECT sum(row_count) FROM trace.request_blocks'), $total,
+    "the blocks' row counts still add up to the rows");
+is_deeply($pg->sql($batches_without_their_blocks), [],
+    'each committed part of the split batch has blocks that hold its rows');
+is_deeply($pg->sql($misnumbered), [], '... numbered 0 .. k-1 under its own id');
+ok($pg->value(q{SELECT count(*) FROM trace.request_blocks WHERE batch_id LIKE '%.%'}) >= 2,
+    'the parts are summarised under their own ids');
+is($pg->value(q{SELECT count(*) FROM trace.request_blocks k JOIN trace.rejected r
+        ON r.host = k.host AND (r.batch_id = k.batch_id OR r.batch_id LIKE k.batch_id || '.%')}),
+    0, 'neither the refused row nor a batch it was part of has blocks');
+is($pg->value($uncovered), 0, "every row's time still lies within a block");
+$pg->sql('ALTER TABLE trace.requests DROP CONSTRAINT no_poison');
+
 # --- the schema loses the blocks under the module (a database replaced by one
 # before 0006): the statement fails for its columns, not for its rows; it is
 # retried as the older schema takes it, and nothing is refused ----------------
@@ -126,7 +158,7 @@ is($t->load(40, path => sub { "/gone/$_[0]" }), 40, 'requests answered after the
 ok(wait_count('trace', $total + 40), 'their rows arrived');
 is($pg->value(q{SELECT count(*) FROM trace.requests WHERE path LIKE '/gone/%'}), 40,
     'each once');
-is($pg->value('SELECT count(*) FROM trace.rejected'), 0, 'nothing was refused or split away');
+is($pg->value('SELECT count(*) FROM trace.rejected'), 1, 'nothing more was refused or split away');
 like(Trace::Test::slurp($t->error_log), qr/\[error\].*"summarised"/,
     'the undefined column was logged as a failure to write');
 
