@@ -405,7 +405,9 @@ bool Exporter::ensure_connected() {
     if (link_->connected()) {
         return true;
     }
-    if (!link_->connect(config_.db_timeout)) {
+    // What the schema has is asked at once: a batch's statement depends on it.
+    if (!link_->connect(config_.db_timeout) || !sender_->learn_schema()) {
+        link_->close();
         connection_failed("trace: " + link_->error());
         if (spool_) {
             spill_queue(false);

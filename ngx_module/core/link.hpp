@@ -1,5 +1,6 @@
-// What the sender thread needs of a database connection: connect, run one
-// transaction (statements and a COPY), learn its outcome, quote a literal.
+// What the sender thread needs of a database connection: connect, ask a
+// yes-or-no question of the schema, run one transaction (statements and a
+// COPY), learn its outcome, quote a literal.
 // PgLink is the real one, over libpq; the unit tests use a fake.
 
 #ifndef TRACE_CORE_LINK_HPP
@@ -8,6 +9,7 @@
 #include "deadline.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +39,11 @@ public:
     // Connects within `timeout`; false (and error()) when that fails.
     virtual bool connect(Millis timeout) = 0;
     virtual void close() = 0;
+
+    // Runs `sql`, one SELECT of one boolean value (what the schema has, such
+    // as to_regclass(...) IS NOT NULL), outside any transaction of rows. Its
+    // answer; nullopt (and error()) when it could not be had.
+    virtual std::optional<bool> query_bool(const std::string &sql, Millis timeout) = 0;
 
     // Runs `sql`, one simple query that may hold statements and at most one
     // COPY ... FROM STDIN, which is fed `copy_data`. All of it runs as one

@@ -251,6 +251,60 @@ bool PgLink::put_copy_data(std::string_view data, Clock::time_point until) {
     }
 }
 
+// Reads until libpq holds a whole result; nullptr, or what went wrong (the
+// connection is then of no more use).
+const char *PgLink::await_result(Clock::time_point until) {
+    while (PQisBusy(conn_)) {
+        Wait w = wait_socket(false, until);
+        if (w == Wait::timeout) {
+            return "PostgreSQL did not answer in time";
+        }
+        if (w != Wait::ready || PQconsumeInput(conn_) == 0) {
+            return "connection to PostgreSQL lost";
+        }
+    }
+    return nullptr;
+}
+
+std::optional<bool> PgLink::query_bool(const std::string &sql, Millis timeout) {
+    if (conn_ == nullptr) {
+        fail("not connected");
+        return std::nullopt;
+    }
+    Clock::time_point until = Clock::now() + timeout;
+    if (PQsendQuery(conn_, sql.c_str()) == 0 || !flush_output(until)) {
+        fail("cannot send to PostgreSQL");
+        return std::nullopt;
+    }
+    std::optional<bool> answer;
+    std::string refused;
+    for (;;) {
+        if (const char *failure = await_result(until)) {
+            fail(failure);
+            return std::nullopt;
+        }
+        ResultPtr res(PQgetResult(conn_));
+        if (!res) {
+            break;
+        }
+        if (PQresultStatus(res.get()) == PGRES_TUPLES_OK && PQntuples(res.get()) == 1 &&
+            PQnfields(res.get()) == 1 && !PQgetisnull(res.get(), 0, 0)) {
+            answer = std::string_view(PQgetvalue(res.get(), 0, 0)) == "t";
+        } else if (refused.empty()) {
+            refused = one_line(PQresultErrorMessage(res.get()));
+        }
+    }
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        fail("connection to PostgreSQL lost");
+        return std::nullopt;
+    }
+    if (!answer) {
+        error_ = "PostgreSQL did not answer " + sql + ": " +
+                 (refused.empty() ? std::string("no single boolean") : refused);
+    }
+    return answer;
+}
+
 TxResult PgLink::run(const std::string &sql, std::string_view copy_data, Millis timeout) {
     if (conn_ == nullptr) {
         return fail("not connected");
@@ -265,14 +319,8 @@ TxResult PgLink::run(const std::string &sql, std::string_view copy_data, Millis 
     int statement = 0;  // which statement the next result answers
     int first_error_statement = -1;
     for (;;) {
-        while (PQisBusy(conn_)) {
-            Wait w = wait_socket(false, until);
-            if (w == Wait::timeout) {
-                return fail("PostgreSQL did not answer in time");
-            }
-            if (w != Wait::ready || PQconsumeInput(conn_) == 0) {
-                return fail("connection to PostgreSQL lost");
-            }
+        if (const char *failure = await_result(until)) {
+            return fail(failure);
         }
         ResultPtr res(PQgetResult(conn_));
         if (!res) {

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,7 @@ public:
     const std::string &error() const override { return error_; }
     bool connect(Millis timeout) override;
     void close() override;
+    std::optional<bool> query_bool(const std::string &sql, Millis timeout) override;
     TxResult run(const std::string &sql, std::string_view copy_data, Millis timeout) override;
     std::string literal(std::string_view value) const override;
     void set_tick(std::function<void()> tick) override { tick_ = std::move(tick); }
@@ -47,6 +49,7 @@ private:
     Wait wait_socket(bool for_write, Clock::time_point until);
     bool flush_output(Clock::time_point until);
     bool put_copy_data(std::string_view data, Clock::time_point until);
+    const char *await_result(Clock::time_point until);
     Clock::time_point limit(Clock::time_point until) const;
     TxResult fail(const std::string &what);
     static void receive_notice(void *self, const PGresult *notice);
@@ -62,7 +65,9 @@ private:
 
 // Whether a SQLSTATE says the rows were at fault (data exceptions, integrity
 // violations, program limits such as an index entry too large), rather than the
-// connection or the server's state.
+// connection or the server's state. Not class 42 (an undefined column or table,
+// 42703 or 42P01): that is a schema other than the one the statement was made
+// for, such as a migration run meanwhile, and no split of the rows would help.
 bool is_data_error(std::string_view sqlstate);
 
 // A server notice as one line of the error log and its level: "trace:

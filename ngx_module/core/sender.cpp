@@ -1,11 +1,52 @@
 #include "sender.hpp"
 
+#include "request_blocks.hpp"
 #include "stats.hpp"
 
 namespace trace {
 
-Sender::Sender(Link &link, Millis timeout, trace_stats_t &stats, Notice notice)
-    : link_(link), timeout_(timeout), stats_(stats), notice_(std::move(notice)) {}
+namespace {
+
+// trace_writer may ask: to_regclass needs no privilege on the table itself.
+constexpr const char *request_blocks_question =
+    "SELECT to_regclass('trace.request_blocks') IS NOT NULL";
+
+}  // namespace
+
+Sender::Sender(Link &link, Millis timeout, trace_stats_t &stats, Notice notice,
+               Millis schema_recheck)
+    : link_(link),
+      timeout_(timeout),
+      stats_(stats),
+      notice_(std::move(notice)),
+      schema_recheck_(schema_recheck) {}
+
+bool Sender::learn_schema() {
+    std::optional<bool> blocks = link_.query_bool(request_blocks_question, timeout_);
+    if (!blocks) {
+        schema_known_ = false;
+        return false;
+    }
+    // A change is said (a migration while nginx runs, a database replaced);
+    // a schema before 0006 from the start is one trace-ctl status shows.
+    if (ever_learned_ && *blocks != request_blocks_) {
+        notice_(TRACE_LOG_NOTICE,
+                *blocks ? "trace: the database has trace.request_blocks now; rows of "
+                          "trace.requests are sent with their block summaries"
+                        : "trace: the database has no trace.request_blocks (a schema before "
+                          "0006; trace-ctl migrate adds it); rows of trace.requests are sent "
+                          "without block summaries");
+    }
+    request_blocks_ = *blocks;
+    ever_learned_ = true;
+    schema_known_ = true;
+    schema_learned_at_ = Clock::now();
+    return true;
+}
+
+bool Sender::schema_due() const {
+    return !schema_known_ || Clock::now() - schema_learned_at_ >= schema_recheck_;
+}
 
 std::string Sender::ledger_insert(const Batch &b) const {
     return "INSERT INTO trace.batches (host, batch_id, row_count) VALUES (" +
@@ -14,11 +55,30 @@ std::string Sender::ledger_insert(const Batch &b) const {
 }
 
 Delivery Sender::deliver(const Batch &batch) {
-    // One simple query is one implicit transaction: the ledger row and the
-    // copied rows commit together or not at all.
-    std::string sql = ledger_insert(batch) + "; COPY " + table_name(batch.table) + " (" +
-                      table_columns(batch.table) + ") FROM STDIN";
-    TxResult r = link_.run(sql, batch.rows, timeout_);
+    if (batch.table == Table::requests && schema_due() && !learn_schema()) {
+        return Delivery::retry;
+    }
+    return deliver_rows(batch);
+}
+
+Delivery Sender::deliver_rows(const Batch &batch) {
+    // One simple query is one implicit transaction: the ledger row, the copied
+    // rows and their blocks commit together or not at all. A split half is
+    // summarised on its own, under its own id.
+    TxResult r;
+    if (batch.table == Table::requests && request_blocks_) {
+        std::string sql = ledger_insert(batch) + "; COPY " + table_name(batch.table) + " (" +
+                          summarised_request_columns() + ") FROM STDIN";
+        std::string blocks = request_blocks_insert(batch, link_);
+        if (!blocks.empty()) {
+            sql += "; " + blocks;
+        }
+        r = link_.run(sql, summarised_rows(batch.rows), timeout_);
+    } else {
+        std::string sql = ledger_insert(batch) + "; COPY " + table_name(batch.table) + " (" +
+                          table_columns(batch.table) + ") FROM STDIN";
+        r = link_.run(sql, batch.rows, timeout_);
+    }
     switch (r.outcome) {
     case TxOutcome::committed:
         stat_add(stats_.sent_rows, batch.row_count);
@@ -28,6 +88,9 @@ Delivery Sender::deliver(const Batch &batch) {
         stat_add(stats_.duplicate_batches, 1);
         return Delivery::done;
     case TxOutcome::failed:
+        // Perhaps the schema changed under the statement (42703, 42P01): it
+        // is asked again before the retry.
+        schema_known_ = false;
         return Delivery::retry;
     case TxOutcome::data_error:
         break;
@@ -36,10 +99,10 @@ Delivery Sender::deliver(const Batch &batch) {
         return reject(batch, r.error);
     }
     auto [left, right] = batch.split();
-    if (deliver(left) == Delivery::retry) {
+    if (deliver_rows(left) == Delivery::retry) {
         return Delivery::retry;
     }
-    return deliver(right);
+    return deliver_rows(right);
 }
 
 Delivery Sender::reject(const Batch &row, const std::string &reason) {
@@ -64,6 +127,7 @@ Delivery Sender::reject(const Batch &row, const std::string &reason) {
     case TxOutcome::duplicate:
         return Delivery::done;
     case TxOutcome::failed:
+        schema_known_ = false;
         return Delivery::retry;
     case TxOutcome::data_error:
         break;
