@@ -15,6 +15,7 @@
 #include "schema/prune.hpp"
 
 #include "app/pg.hpp"
+#include "schema/citus.hpp"
 #include "schema/prune_ranges.hpp"
 
 #include <chrono>
@@ -123,7 +124,7 @@ public:
             "  WHERE b.host = d.host AND b.batch_id = d.batch_id"
             "  RETURNING b.committed_at)"
             "SELECT count(*), max(committed_at) FROM gone";
-        long long deleted = delete_by_time_keyset(table, sql, before);
+        long long deleted = delete_by_time_keyset(table, sql, before, false);
         std::cout << table << ": deleted " << deleted << " ledger entries committed before "
                   << before << why << " (" << elapsed(started) << ")\n";
     }
@@ -135,7 +136,15 @@ public:
     // one snapshot, so that a batch replayed from a spool (old rows and their
     // blocks committed together) is either seen whole, its rows holding the
     // cutoff back, or not at all, its blocks then untouched.
-    void forget_blocks() {
+    //
+    // Citus has no such snapshot: it reads the oldest request, then the
+    // blocks, then deletes, each step on the nodes anew, and a replayed batch
+    // committed between the first two would lose its blocks. There each batch
+    // first locks the blocks against writers (the module writes through the
+    // coordinator, and waits these few milliseconds; reading goes on): a batch
+    // that wrote blocks is committed before the oldest request is read, and
+    // one that did not yet waits until the batch has deleted.
+    void forget_blocks(bool citus) {
         const std::string table = "trace.request_blocks";
         auto started = Clock::now();
         if (db_.exec("SELECT to_regclass('trace.request_blocks') IS NOT NULL").get(0, 0) != "t") {
@@ -165,7 +174,7 @@ public:
             "  WHERE b.host = d.host AND b.batch_id = d.batch_id AND b.block = d.block"
             "  RETURNING b.last_ts)"
             "SELECT count(*), max(last_ts) FROM gone";
-        long long deleted = delete_by_time_keyset(table, sql, std::nullopt);
+        long long deleted = delete_by_time_keyset(table, sql, std::nullopt, citus);
         std::cout << table << ": deleted " << deleted << " blocks "
                   << (oldest ? "that end before the oldest request left (" + *oldest + ")"
                              : std::string("(no request is left)"))
@@ -212,9 +221,11 @@ private:
     // answers how many it deleted and the latest time among them (with
     // `bound` as $3), one transaction a batch, until a batch is not full. Rows
     // that share the last time of a batch are found again by the next, which
-    // is why each starts at that time, not after it.
+    // is why each starts at that time, not after it. With `lock_writers`, each
+    // transaction first takes the table's EXCLUSIVE lock: no one writes to it
+    // meanwhile, and every reader may.
     long long delete_by_time_keyset(const std::string &table, const std::string &sql,
-                                    const std::optional<std::string> &bound) {
+                                    const std::optional<std::string> &bound, bool lock_writers) {
         std::string lo = "-infinity";
         long long deleted = 0;
         for (;;) {
@@ -223,7 +234,14 @@ private:
             if (bound) {
                 params.push_back(*bound);
             }
+            if (lock_writers) {
+                db_.exec("BEGIN");
+                db_.exec("LOCK TABLE " + table + " IN EXCLUSIVE MODE");
+            }
             Result r = db_.exec_params(sql, params);
+            if (lock_writers) {
+                db_.exec("COMMIT");
+            }
             long long n = r.get_int(0, 0);
             deleted += n;
             if (verbose_) {
@@ -347,7 +365,7 @@ int run_prune(const Context &ctx, const PruneOptions &opts) {
         if (age_requests) {
             pruner.drop_older("trace.requests", days_ago(*age_requests), days_text(*age_requests));
         }
-        pruner.forget_blocks();
+        pruner.forget_blocks(citus_version(db).has_value());
         if (keep_audit) {
             pruner.keep_newest("trace.audit", *keep_audit);
         }
