@@ -206,6 +206,9 @@ like($r->{content}, qr{<td>trace\.requests</td><td class="num">$total</td>}, '/s
 my ($newest) = sort { $b <=> $a } map { m{/(\d+)_[^/]+\.sql$} ? $1 + 0 : () } glob(Trace::Test->root . '/sql/*.sql');
 like($r->{content}, qr{<th>version</th><td>$newest</td>}, "/status: the schema version ($newest, the newest file's)");
 like($r->{content}, qr{<td>trace\.rejected</td><td class="num">0</td>}, '/status: no rejected row');
+my $uncovered = $pg->value('SELECT count(*) FROM trace.requests WHERE NOT summarised');
+like($r->{content}, qr{<h2>Block summaries</h2><table><tbody><tr><th>uncovered_rows</th><td>$uncovered</td></tr>},
+    "/status: the $uncovered rows no block covers");
 $r = page_ok('/console.css', '/console.css');
 like($r->{headers}{'content-type'}, qr{^text/css}, '/console.css: a style sheet');
 $r = page_ok('/console.js', '/console.js');

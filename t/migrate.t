@@ -25,9 +25,18 @@ ok(!$pg->value("SELECT to_regclass('trace.requests') IS NOT NULL"), 'dry run cha
 is($rc, 0, 'first migrate succeeds') or diag($err);
 like($out, qr/^applied 0001_init \(\d+ ms\)$/m, 'says what it applied');
 
-for my $table (qw(requests audit batches rejected schema_migrations)) {
+for my $table (qw(requests audit batches rejected schema_migrations request_blocks
+    request_blocks_backfill)) {
     ok($pg->value("SELECT to_regclass('trace.$table') IS NOT NULL"), "trace.$table exists");
 }
+# 0006: the block summaries in place of 0002's reading indexes of trace.requests.
+my %indexes = map { $_ => 1 } @{ $pg->dbh->selectcol_arrayref(q{SELECT indexname FROM pg_indexes
+    WHERE schemaname = 'trace' AND tablename = 'requests'}) };
+is_deeply([grep { $indexes{$_} } map { "requests_${_}_idx" }
+        qw(user_ts session_ts status_ts method_ts host_ts client_ts path_trgm)], [],
+    'trace.requests: the seven reading indexes of 0002 are gone');
+is_deeply([grep { !$indexes{$_} } qw(requests_pkey requests_ts_idx requests_unsummarised_idx)], [],
+    '... its primary key and ts index stay, and the index of the rows not summarised is there');
 is($pg->value('SELECT count(*) FROM trace.schema_migrations'), $migrations,
     'every migration recorded');
 like($pg->value('SELECT checksum FROM trace.schema_migrations WHERE version = 1'),

@@ -56,6 +56,42 @@ refused($writer, q{INSERT INTO trace.schema_migrations (version, name, checksum)
     VALUES (999, 'x', 'x')}, 'the module');
 ok(eval { $reader->do('SELECT count(*) FROM trace.requests'); 1 }, 'trace_reader can read');
 
+# --- the block summaries of 0006 ------------------------------------------------------
+# Every privilege a table can grant, as each role holds it (inherited ones
+# included: trace_maintainer is a member of trace_reader).
+my @privileges = qw(SELECT INSERT UPDATE DELETE TRUNCATE REFERENCES TRIGGER);
+sub held {
+    my ($role, $table) = @_;
+    return [grep { $pg->value('SELECT has_table_privilege($1, $2, $3)', $role, $table, $_) }
+        @privileges];
+}
+my %expected = (
+    'trace.request_blocks' => { trace_writer => ['INSERT'], trace_reader => ['SELECT'],
+        trace_maintainer => [qw(SELECT DELETE)] },
+    'trace.request_blocks_backfill' => { trace_writer => [], trace_reader => ['SELECT'],
+        trace_maintainer => ['SELECT'] },
+);
+for my $table (sort keys %expected) {
+    for my $role (qw(trace_writer trace_reader trace_maintainer)) {
+        is_deeply(held($role, $table), $expected{$table}{$role},
+            "$role on $table: " . (join(', ', @{ $expected{$table}{$role} }) || 'nothing'));
+    }
+}
+# And in use: the module adds a block, a reader reads it, prune's role deletes it.
+my $insert_block = q{INSERT INTO trace.request_blocks (host, batch_id, block, first_ts, last_ts,
+    row_count, keys, grams) VALUES ('h''q\\', 'b', 0, now(), now(), 1, '\x00', '\x00')};
+ok(eval { $writer->do($insert_block); 1 }, 'the module can add a block') or diag($@);
+refused($writer, 'INSERT INTO trace.request_blocks_backfill (through_id) VALUES (1)', 'the module');
+refused($writer, 'UPDATE trace.requests SET summarised = true', 'the module');
+is($reader->selectrow_array(q{SELECT host FROM trace.request_blocks}), "h'q\\",
+    'trace_reader reads the block');
+ok(eval { $reader->do('SELECT count(*) FROM trace.request_blocks_backfill'); 1 },
+    'trace_reader reads the backfill mark') or diag($@);
+my $maintainer = $pg->dbh(user => 'trace_ops');
+refused($maintainer, 'INSERT INTO trace.request_blocks_backfill (through_id) VALUES (1)',
+    'trace_maintainer');
+is($maintainer->do('DELETE FROM trace.request_blocks'), 1, 'trace_maintainer deletes the block');
+
 # --- a password that is really needed ------------------------------------------------
 # The harness's PostgreSQL trusts everyone; these two roles must give a
 # password over TCP (scram-sha-256), which only their passfiles hold.

@@ -138,9 +138,68 @@ cmp_ok(time - $started, '<', 10, '... quickly: it jumps over the gap');
 is(count('trace.requests'), 5, '... and keeps 5 rows');
 is($pg->value('SELECT min(id) FROM trace.requests'), 1000000000005, '... the newest 5');
 
+# --- block summaries: those that can cover no row left go with the rows -------------
+# 100 rows a second apart; blocks of 10 of them, as the module writes, and
+# blocks around where the cutoff will fall: one ending on the oldest row kept,
+# one straddling it, one just before it, and 8 blocks of hostile ids (quotes,
+# a backslash, a tab, 8 KB) ending at the same instant, more than a batch.
+# Their filters do not matter to prune.
+$pg->sql('TRUNCATE trace.requests, trace.request_blocks');
+my $epoch = '2026-01-01 00:00:00+00';
+$pg->sql(q{INSERT INTO trace.requests (ts, host, path, status)
+    SELECT $1::timestamptz + make_interval(secs => g), 'web', '/b/' || g, 200
+    FROM generate_series(1, 100) g}, $epoch);
+my $block = $pg->dbh->prepare(q{INSERT INTO trace.request_blocks
+    (host, batch_id, block, first_ts, last_ts, row_count, keys, grams)
+    VALUES ($1, $2, $3, $4::timestamptz + make_interval(secs => $5),
+            $4::timestamptz + make_interval(secs => $6), $7, '\x00'::bytea, '\x00'::bytea)});
+$block->execute('web', 'b', $_, $epoch, 10 * $_ + 1, 10 * $_ + 10, 10) for 0 .. 9;
+$block->execute('edge', 'ends-on-oldest-kept', 0, $epoch, 50, 56, 7);
+$block->execute('edge', 'straddles', 0, $epoch, 54, 58, 5);
+$block->execute('edge', 'ends-before', 0, $epoch, 52, 55.999, 4);
+my @hostile = ("q'uo\"te", 'back\\slash', "t\tab", 'x' x 8192);
+my $hostile_n = 0;
+for my $host (@hostile[0, 1]) {
+    $block->execute($host, $_, $hostile_n++, $epoch, 30, 40, 1) for @hostile;
+}
+undef $block;    # a statement handle left open would outlive the server
+my $blocks = sub { $pg->value('SELECT count(*) FROM trace.request_blocks') };
+is($blocks->(), 21, '21 blocks');
+
+# The 45 newest rows are kept: the oldest left is at 56 s.
+($rc, $out, $err) = prune('--max-count', 45, '--dry-run');
+like($out, qr/^trace\.request_blocks: would delete 0 blocks that end before the oldest request \(2026-01-01 00:00:01\+00\), and then those of the requests deleted above$/m,
+    'dry run: no block ends before the oldest row yet') or diag($out);
+is($blocks->(), 21, '... and none is deleted');
+($rc, $out, $err) = $t->trace_ctl(@ctl, '--verbose', 'prune', '--max-count', 45, '--batch-size', 3);
+is($rc, 0, 'prune with blocks') or diag($err);
+is($pg->value(q{SELECT min(ts) = $1::timestamptz + interval '56 s' FROM trace.requests}, $epoch), 1,
+    '... keeps the rows from 56 s on');
+like($out, qr/^trace\.request_blocks: deleted 14 blocks that end before the oldest request left \(2026-01-01 00:00:56\+00\) \([\d.]+ s\)$/m,
+    '... and says how many blocks it deleted and why') or diag($out);
+is_deeply($pg->sql(q{SELECT host, batch_id, block FROM trace.request_blocks ORDER BY last_ts, host, batch_id}),
+    [['edge', 'ends-on-oldest-kept', 0], ['edge', 'straddles', 0], map { ['web', 'b', $_] } 5 .. 9],
+    '... the blocks that may cover a row kept stay (the one ending on it too), the others are gone');
+my @batches = $err =~ /^trace\.request_blocks: from \S+(?: \S+)?: (\d+) deleted$/mg;
+ok(@batches > 4 && !grep({ $_ > 3 } @batches), 'the blocks go in batches of --batch-size, across ties')
+    or diag($err);
+my $block_sum = 0;
+$block_sum += $_ for @batches;
+is($block_sum, 14, '... that add up to the count');
+is($pg->value(q{SELECT count(*) FROM trace.requests r WHERE NOT EXISTS (SELECT FROM trace.request_blocks b
+    WHERE b.host = 'web' AND r.ts BETWEEN b.first_ts AND b.last_ts)}), 0,
+    'every row left is still covered by a block');
+
+($rc, $out, $err) = prune('--max-count', 45);
+like($out, qr/^trace\.request_blocks: deleted 0 blocks that end before the oldest request left /m,
+    'a second run deletes no block');
+is($blocks->(), 7, '... and keeps the 7');
+
 # --- keeping no rows -------------------------------------------------------------------
 ($rc, $out, $err) = prune('--max-count', 0);
 is(count('trace.requests'), 0, '--max-count 0 deletes every row');
+is($blocks->(), 0, '... and every block');
+like($out, qr/^trace\.request_blocks: deleted 7 blocks \(no request is left\) \(/m, '... and says why');
 
 # --- audit: kept by default, pruned with max_audit_count ------------------------------
 $pg->sql(q{INSERT INTO trace.audit (ts, host, action, user_name)

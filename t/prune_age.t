@@ -25,9 +25,11 @@ sub value { $pg->value(@_) }
 # One request every 6 hours for 60 days, oldest first, each mid-way between two
 # whole days (so that no row sits on a limit); then 20 rows "replayed
 # from a spool": inserted last (highest ids) but 45 days old. Audit: one event a
-# day for 60 days.
+# day for 60 days. Blocks as the module writes them: one for every 4
+# consecutive ids, from its rows' times (block 29 is the last one older than 30
+# days, block 52 holds ids 209 to 212).
 sub fill {
-    $pg->sql('TRUNCATE trace.requests, trace.audit');
+    $pg->sql('TRUNCATE trace.requests, trace.audit, trace.request_blocks');
     $pg->sql(q{INSERT INTO trace.requests (ts, host, path, status)
         SELECT now() - make_interval(hours => 6 * g - 3), 'web', '/in-order', 200
         FROM generate_series(240, 1, -1) g});
@@ -37,6 +39,18 @@ sub fill {
     $pg->sql(q{INSERT INTO trace.audit (ts, host, action, user_name)
         SELECT now() - make_interval(days => g, hours => -12), 'web', 'login', 'u' || g
         FROM generate_series(60, 1, -1) g});
+    $pg->sql(q{INSERT INTO trace.request_blocks (host, batch_id, block, first_ts, last_ts, row_count, keys, grams)
+        SELECT 'web', 'fill', (id - m) / 4, min(ts), max(ts), count(*), '\x00'::bytea, '\x00'::bytea
+        FROM trace.requests, (SELECT min(id) AS m FROM trace.requests) f GROUP BY (id - m) / 4});
+}
+sub blocks { value('SELECT count(*) FROM trace.request_blocks') }
+sub blocks_left {
+    $pg->dbh->selectcol_arrayref('SELECT block FROM trace.request_blocks ORDER BY block');
+}
+# Rows left that no block left covers: there must never be one.
+sub uncovered {
+    value(q{SELECT count(*) FROM trace.requests r WHERE NOT EXISTS (SELECT FROM trace.request_blocks b
+        WHERE r.ts BETWEEN b.first_ts AND b.last_ts)});
 }
 sub older_than { value("SELECT count(*) FROM trace.$_[0] WHERE ts < now() - make_interval(days => $_[1])") }
 
@@ -59,6 +73,10 @@ is(older_than('requests', 30), 0, 'no row older than 30 days is left');
 is(value(q{SELECT count(*) FROM trace.requests WHERE path = '/replayed'}), 0,
     '... the late-replayed rows included');
 is(value('SELECT count(*) FROM trace.requests'), 120, 'every younger row is kept');
+like($out, qr/^trace\.request_blocks: deleted 35 blocks that end before the oldest request left \(\S+ \S+\) \([\d.]+ s\)$/m,
+    'the 30 blocks of those rows and the 5 of the replayed ones are deleted') or diag($out);
+is_deeply(blocks_left(), [30 .. 59], '... the blocks of the rows kept stay');
+is(uncovered(), 0, '... and each row left is in one');
 like($out, qr/^trace\.audit: every row kept \(neither max_audit_count nor max_audit_age_days is set\)$/m,
     'trace.audit is not touched by max_age_days');
 is(value('SELECT count(*) FROM trace.audit'), 60, '... and keeps its 60 rows');
@@ -86,6 +104,9 @@ is(value('SELECT count(*) FROM trace.requests'), 30, 'the count keeps the 50 new
 is(older_than('requests', 30), 0, '... and no row is older than the age');
 is(value(q{SELECT count(*) FROM trace.requests WHERE path = '/in-order'}), 30, '... the 30 newest in-order rows');
 is(value('SELECT count(*) FROM trace.audit'), 20, 'audit: the age bounds it (20 < 40)');
+# Ids 211 to 240 are left: block 52 (209 to 212) holds two of them and stays.
+is_deeply(blocks_left(), [52 .. 59], 'blocks: those of the rows left stay, one half gone included');
+is(uncovered(), 0, '... and each row left is in one');
 
 fill();
 config(max_age_days => 30, max_log_count => 1000);

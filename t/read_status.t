@@ -35,6 +35,7 @@ like($out, qr/^trace\.requests\s+missing$/m, 'fresh database: the tables are mis
 my $json = decode_json_output($out);
 is_deeply($json->{schema}{pending}, \@migrations, 'JSON: the pending migrations by name');
 ok(!$json->{ok}, 'JSON: not ok');
+ok(exists $json->{summaries} && !defined $json->{summaries}, 'JSON: no block summaries without the schema');
 
 # --- migrated, filled, read by trace_reader ---------------------------------------------------
 $t->postgres_migrated;
@@ -72,6 +73,46 @@ ok(abs($requests->{newest_age_seconds} - (time - $now + 7201)) < 30, 'JSON newes
 like($requests->{newest}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, 'JSON newest in RFC 3339');
 is_deeply($json->{schema}{pending}, [], 'JSON: nothing pending');
 is($json->{module}, undef, 'JSON: no module configured');
+
+# --- rows that no block covers (sql/0006) ---------------------------------------------------
+# Every row above was inserted as an older module does: not summarised, and no
+# backfill has run.
+($rc, $out) = $t->trace_ctl(@db, 'status');
+is($rc, 0, 'rows no block covers are no fault: exit 0');
+like($out, qr/^summaries\s+137 request rows that no block covers \(run trace-ctl migrate to summarise them\)$/m,
+    'summaries: the rows no block covers, and what to do') or diag($out);
+is($json->{summaries}{uncovered_rows}, 137, 'JSON: uncovered_rows');
+is($json->{summaries}{through_id}, undef, 'JSON: no backfill yet');
+is($json->{summaries}{hint}, 'run trace-ctl migrate to summarise them', 'JSON: the hint');
+ok($json->{ok}, 'JSON: ok all the same');
+
+# The backfill has reached the 100th row, and 10 rows after it came from a
+# module that writes blocks: 27 left.
+my @ids = @{ $pg->dbh->selectcol_arrayref('SELECT id FROM trace.requests ORDER BY id') };
+$pg->sql('INSERT INTO trace.request_blocks_backfill (through_id) VALUES ($1)', $ids[99]);
+$pg->sql('UPDATE trace.requests SET summarised = true WHERE id > $1 AND id <= $2', $ids[99], $ids[109]);
+($rc, $out) = $t->trace_ctl(@db, 'status');
+like($out, qr/^summaries\s+27 request rows that no block covers \(run trace-ctl migrate to summarise them\)$/m,
+    'after a backfill and a summarising module: the rest') or diag($out);
+($rc, $out) = $t->trace_ctl(@db, 'status', '--format', 'json');
+$json = decode_json_output($out);
+is_deeply($json->{summaries}, { uncovered_rows => 27, through_id => $ids[99],
+    hint => 'run trace-ctl migrate to summarise them' }, 'JSON: the count and how far the backfill came');
+
+# One row: singular. None: said so, and no hint.
+$pg->sql('UPDATE trace.request_blocks_backfill SET through_id = $1', $ids[-2]);
+($rc, $out) = $t->trace_ctl(@db, 'status');
+like($out, qr/^summaries\s+1 request row that no block covers \(run trace-ctl migrate to summarise them\)$/m,
+    'one row no block covers') or diag($out);
+$pg->sql('UPDATE trace.request_blocks_backfill SET through_id = $1', $ids[-1]);
+($rc, $out) = $t->trace_ctl(@db, 'status');
+like($out, qr/^summaries\s+every request row is covered by a block$/m, 'every row covered') or diag($out);
+unlike($out, qr/run trace-ctl migrate/, '... and no hint');
+($rc, $out) = $t->trace_ctl(@db, 'status', '--format', 'json');
+$json = decode_json_output($out);
+is_deeply($json->{summaries}, { uncovered_rows => 0, through_id => $ids[-1], hint => undef },
+    'JSON: none, and no hint');
+$pg->sql('TRUNCATE trace.request_blocks_backfill');
 
 $pg->sql('ANALYZE trace.requests');
 ($rc, $out) = $t->trace_ctl(@db, 'status', '--estimate');
@@ -152,6 +193,22 @@ $pg->sql('CREATE ROLE outsider LOGIN');
 is($rc, 1, 'a role without trace_reader: exit 1');
 like($out, qr/^database\s+reachable, but: permission denied for schema trace \(the role needs trace_reader\)$/m,
     '... saying why and what to do');
+
+# --- a large table: the uncovered rows are counted through their index ---------------------
+# 100,000 rows a module that writes blocks wrote, and the few that no block
+# covers: status reads those through requests_unsummarised_idx, not the table.
+$pg->sql(q{INSERT INTO trace.requests (ts, host, path, status, summarised)
+    SELECT now(), 'web-2', '/s', 200, true FROM generate_series(1, 100000)});
+$pg->sql('ANALYZE trace.requests');
+my $index_scans = sub {
+    $pg->sql('SELECT pg_stat_clear_snapshot()');
+    $pg->value(q{SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'requests_unsummarised_idx'});
+};
+my $scans = $index_scans->();
+($rc, $out) = $t->trace_ctl(@db, 'status');
+like($out, qr/^summaries\s+128 request rows that no block covers /m, 'a large table: the 128 rows not covered')
+    or diag($out);
+ok($t->wait_for(sub { $index_scans->() > $scans }, 5), '... counted through requests_unsummarised_idx');
 
 ($rc, $out) = $t->trace_ctl('status', '--help');
 for my $option (qw(--status-url --timeout --estimate --format)) {

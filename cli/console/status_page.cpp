@@ -64,6 +64,10 @@ PageContent status_page(const Context &ctx, ConnectionPool &pool) {
     if (report.database_reachable && report.database_error.empty()) {
         page.body += "<h2>Tables</h2>" + sizes(**pool.acquire(), report);
     }
+    if (report.summaries.exists) {
+        page.body += "<h2>Block summaries</h2>" +
+                     value_html(json.value("summaries", nlohmann::ordered_json()));
+    }
     page.body += "<h2>Module</h2>" + value_html(json.value("module", nlohmann::ordered_json()));
     return page;
 }

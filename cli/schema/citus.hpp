@@ -26,15 +26,20 @@ void require_citus_coordinator(Connection &db);
 // it; in parallel, Citus refuses them.
 void prepare_citus_transaction(Connection &db);
 
+// Whether `table` is a Citus table (distributed or reference) already.
+bool is_distributed(Connection &db, const std::string &table);
+
 struct DistributeResult {
-    std::vector<std::string> distributed;   // tables distributed by this run
-    std::vector<std::string> already;       // tables that were distributed before
+    std::vector<std::string> distributed;   // tables distributed by host by this run
+    std::vector<std::string> referenced;    // tables made reference tables by this run
+    std::vector<std::string> already;       // tables that were laid out before
 };
 
-// Distributes every trace table that is not yet, by host, colocated with
-// trace.requests, in one transaction. Throws when a table is distributed
-// already by another column or as a reference table: that is not a layout
-// trace-ctl made, and it changes nothing then.
+// Lays out every trace table that is not yet, in one transaction: by host,
+// colocated with trace.requests, and trace.request_blocks_backfill (one row)
+// as a reference table. Tables the schema does not have yet are left for a
+// later run. Throws when a table is laid out already in another way: that is
+// not a layout trace-ctl made, and it changes nothing then.
 DistributeResult distribute_tables(Connection &db);
 
 }  // namespace trace_ctl

@@ -57,11 +57,15 @@ void apply_statements(Connection &db, const Migration &m, bool citus) {
     }
 }
 
-void report_distribution(const DistributeResult &r) {
+// `asked`: --distribute was given, and says so when it had nothing to do.
+void report_distribution(const DistributeResult &r, bool asked) {
     for (const auto &table : r.distributed) {
         std::cout << "distributed " << table << " by host\n";
     }
-    if (r.distributed.empty()) {
+    for (const auto &table : r.referenced) {
+        std::cout << "made " << table << " a reference table\n";
+    }
+    if (asked && r.distributed.empty() && r.referenced.empty()) {
         std::cout << "tables already distributed by host; nothing to do\n";
     }
 }
@@ -113,6 +117,10 @@ int run_migrate(const Context &ctx, const MigrateOptions &opts) {
         require_citus_coordinator(db);
     }
     bool citus = citus_version(db).has_value();
+    // A schema distributed before keeps its layout: the tables a migration
+    // adds are distributed as --distribute would, so that they never stay
+    // local to the coordinator (where every node's writes would meet).
+    bool distributed = citus && is_distributed(db, "trace.requests");
     if (!opts.dry_run) {
         for (const std::string &statement : split_sql_statements(ledger_migration(available).sql)) {
             db.exec(statement);
@@ -177,11 +185,11 @@ int run_migrate(const Context &ctx, const MigrateOptions &opts) {
     if (!opts.dry_run && !plan.pending.empty()) {
         std::cout << "schema is at version " << version << '\n';
     }
-    if (opts.distribute) {
+    if (opts.distribute || (distributed && !plan.pending.empty())) {
         if (opts.dry_run) {
             std::cout << "would distribute the trace tables by host\n";
         } else {
-            report_distribution(distribute_tables(db));
+            report_distribution(distribute_tables(db), opts.distribute);
         }
     }
     return exit_ok;

@@ -25,7 +25,9 @@ void add_migrate_command(CLI::App &app, Context &ctx, int &exit_code) {
         ->check(CLI::Range(0, 999999999));
     cmd->add_flag("--distribute", opts->distribute,
                   "on a Citus coordinator: then distribute the trace tables by host, colocated,\n"
-                  "unless they are already; on plain PostgreSQL an error (exit 1)");
+                  "and make the backfill mark a reference table, unless they are already; on\n"
+                  "plain PostgreSQL an error (exit 1). Once trace.requests is distributed,\n"
+                  "every migrate lays out the tables its migrations add");
     cmd->add_option("--lock-timeout", opts->lock_timeout_seconds,
                     "seconds to wait for another migrate run to finish")
         ->check(CLI::Range(0, 86400))

@@ -15,6 +15,7 @@
 #include "schema/prune.hpp"
 
 #include "app/pg.hpp"
+#include "schema/citus.hpp"
 #include "schema/prune_ranges.hpp"
 
 #include <chrono>
@@ -44,6 +45,13 @@ std::optional<std::int64_t> optional_int(const Result &r) {
         return std::nullopt;
     }
     return r.get_int(0, 0);
+}
+
+std::optional<std::string> optional_text(const Result &r) {
+    if (r.rows() == 0 || r.is_null(0, 0)) {
+        return std::nullopt;
+    }
+    return std::string(r.get(0, 0));
 }
 
 class Pruner {
@@ -105,31 +113,72 @@ public:
             return;
         }
         // Keyset over committed_at (indexed): each batch starts where the last
-        // one ended. Entries sharing the boundary timestamp are simply found
-        // again by the next batch, which is why it is >=.
+        // one ended.
         const std::string sql =
             "WITH doomed AS ("
             "  SELECT host, batch_id FROM trace.batches"
-            "  WHERE committed_at >= $1::timestamptz AND committed_at < $2::timestamptz"
-            "  ORDER BY committed_at LIMIT $3::bigint),"
+            "  WHERE committed_at >= $1::timestamptz AND committed_at < $3::timestamptz"
+            "  ORDER BY committed_at LIMIT $2::bigint),"
             " gone AS ("
             "  DELETE FROM trace.batches b USING doomed d"
             "  WHERE b.host = d.host AND b.batch_id = d.batch_id"
             "  RETURNING b.committed_at)"
             "SELECT count(*), max(committed_at) FROM gone";
-        std::string lo = "-infinity";
-        long long deleted = 0;
-        for (;;) {
-            Result r = db_.exec_params(sql, {lo, before, std::to_string(opts_.batch_size)});
-            long long n = r.get_int(0, 0);
-            deleted += n;
-            if (n < opts_.batch_size) {
-                break;
-            }
-            lo = std::string(r.get(0, 1));
-        }
+        long long deleted = delete_by_time_keyset(table, sql, before, false);
         std::cout << table << ": deleted " << deleted << " ledger entries committed before "
                   << before << why << " (" << elapsed(started) << ")\n";
+    }
+
+    // Deletes the blocks (sql/0006) that can cover no row left: those that end
+    // before the oldest request, or every block when no request is left. Run
+    // after the requests are pruned, in batches keyed on last_ts as the ledger
+    // is. Each batch finds the oldest request in the statement that deletes:
+    // one snapshot, so that a batch replayed from a spool (old rows and their
+    // blocks committed together) is either seen whole, its rows holding the
+    // cutoff back, or not at all, its blocks then untouched.
+    //
+    // Citus has no such snapshot: it reads the oldest request, then the
+    // blocks, then deletes, each step on the nodes anew, and a replayed batch
+    // committed between the first two would lose its blocks. There each batch
+    // first locks the blocks against writers (the module writes through the
+    // coordinator, and waits these few milliseconds; reading goes on): a batch
+    // that wrote blocks is committed before the oldest request is read, and
+    // one that did not yet waits until the batch has deleted.
+    void forget_blocks(bool citus) {
+        const std::string table = "trace.request_blocks";
+        auto started = Clock::now();
+        if (db_.exec("SELECT to_regclass('trace.request_blocks') IS NOT NULL").get(0, 0) != "t") {
+            return;  // a schema before 0006
+        }
+        // requests_ts_idx answers min(ts) from its first live entry.
+        const std::string oldest_request = "(SELECT min(ts) FROM trace.requests)";
+        const std::string uncovered =
+            "last_ts < coalesce(" + oldest_request + ", 'infinity'::timestamptz)";
+        std::optional<std::string> oldest = optional_text(db_.exec("SELECT " + oldest_request));
+        if (opts_.dry_run) {
+            long long n = db_.exec("SELECT count(*) FROM " + table + " WHERE " + uncovered)
+                              .get_int(0, 0);
+            std::cout << table << ": would delete " << n << " blocks "
+                      << (oldest ? "that end before the oldest request (" + *oldest + ")"
+                                 : std::string("(there is no request)"))
+                      << ", and then those of the requests deleted above\n";
+            return;
+        }
+        const std::string sql =
+            "WITH doomed AS ("
+            "  SELECT host, batch_id, block FROM trace.request_blocks"
+            "  WHERE last_ts >= $1::timestamptz AND " + uncovered +
+            "  ORDER BY last_ts LIMIT $2::bigint),"
+            " gone AS ("
+            "  DELETE FROM trace.request_blocks b USING doomed d"
+            "  WHERE b.host = d.host AND b.batch_id = d.batch_id AND b.block = d.block"
+            "  RETURNING b.last_ts)"
+            "SELECT count(*), max(last_ts) FROM gone";
+        long long deleted = delete_by_time_keyset(table, sql, std::nullopt, citus);
+        std::cout << table << ": deleted " << deleted << " blocks "
+                  << (oldest ? "that end before the oldest request left (" + *oldest + ")"
+                             : std::string("(no request is left)"))
+                  << " (" << elapsed(started) << ")\n";
     }
 
     // Forgets rejected rows recorded before `before`. The table has no index on
@@ -166,6 +215,43 @@ private:
             return std::nullopt;
         }
         return one_past(*newest);
+    }
+
+    // Runs `sql`, a DELETE of at most $2 rows whose time is $1 or later that
+    // answers how many it deleted and the latest time among them (with
+    // `bound` as $3), one transaction a batch, until a batch is not full. Rows
+    // that share the last time of a batch are found again by the next, which
+    // is why each starts at that time, not after it. With `lock_writers`, each
+    // transaction first takes the table's EXCLUSIVE lock: no one writes to it
+    // meanwhile, and every reader may.
+    long long delete_by_time_keyset(const std::string &table, const std::string &sql,
+                                    const std::optional<std::string> &bound, bool lock_writers) {
+        std::string lo = "-infinity";
+        long long deleted = 0;
+        for (;;) {
+            std::vector<std::optional<std::string>> params = {lo,
+                                                              std::to_string(opts_.batch_size)};
+            if (bound) {
+                params.push_back(*bound);
+            }
+            if (lock_writers) {
+                db_.exec("BEGIN");
+                db_.exec("LOCK TABLE " + table + " IN EXCLUSIVE MODE");
+            }
+            Result r = db_.exec_params(sql, params);
+            if (lock_writers) {
+                db_.exec("COMMIT");
+            }
+            long long n = r.get_int(0, 0);
+            deleted += n;
+            if (verbose_) {
+                std::cerr << table << ": from " << lo << ": " << n << " deleted\n";
+            }
+            if (n < opts_.batch_size) {
+                return deleted;
+            }
+            lo = std::string(r.get(0, 1));
+        }
     }
 
     long long count(const std::string &table, const std::string &condition,
@@ -279,6 +365,7 @@ int run_prune(const Context &ctx, const PruneOptions &opts) {
         if (age_requests) {
             pruner.drop_older("trace.requests", days_ago(*age_requests), days_text(*age_requests));
         }
+        pruner.forget_blocks(citus_version(db).has_value());
         if (keep_audit) {
             pruner.keep_newest("trace.audit", *keep_audit);
         }

@@ -17,9 +17,10 @@ namespace {
 const char *const prune_help =
     "Keep trace.requests at the newest max_log_count rows and, when max_age_days is\n"
     "set, delete those older (trace.audit likewise with max_audit_count and\n"
-    "max_audit_age_days, when set), and forget ledger entries and rejected rows\n"
-    "older than batch_retention_days, in small batches that are safe while nginx\n"
-    "inserts. Needs a role that is a member of trace_maintainer.";
+    "max_audit_age_days, when set), delete the block summaries that cover no row\n"
+    "left, and forget ledger entries and rejected rows older than\n"
+    "batch_retention_days, in small batches that are safe while nginx inserts.\n"
+    "Needs a role that is a member of trace_maintainer.";
 
 // DAYS or DAYSd: 30, 30d.
 std::int64_t parse_days(const std::string &text, const char *option) {

@@ -15,7 +15,8 @@ void add_status_command(CLI::App &app, Context &ctx, int &exit_code) {
         "status",
         "Is the database reachable, is the schema current (pending migrations), how many\n"
         "rows each table holds, how old its oldest and newest row are (an old newest row\n"
-        "means nothing is being recorded), and, where configured, the module's own\n"
+        "means nothing is being recorded), how many request rows no block summary covers\n"
+        "(trace-ctl migrate summarises them), and, where configured, the module's own\n"
         "counters. Exit status 0 when all is well, 1 when anything needs attention.");
     cmd->add_option("--status-url", opts->status_url,
                     "the module's status location, http://HOST[:PORT]/PATH; default "

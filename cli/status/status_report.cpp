@@ -67,7 +67,21 @@ std::string schema_line(const StatusReport &r) {
     return line;
 }
 
+std::string summaries_line(const SummaryReport &s) {
+    if (s.uncovered_rows == 0) {
+        return "every request row is covered by a block";
+    }
+    return std::to_string(s.uncovered_rows) +
+           (s.uncovered_rows == 1 ? " request row that no block covers"
+                                  : " request rows that no block covers") +
+           " (" + s.hint() + ")";
+}
+
 }  // namespace
+
+std::string SummaryReport::hint() const {
+    return uncovered_rows > 0 ? "run trace-ctl migrate to summarise them" : "";
+}
 
 bool StatusReport::healthy() const {
     return database_reachable && database_error.empty() && schema_exists && pending.empty() &&
@@ -89,6 +103,9 @@ std::string status_text(const StatusReport &r) {
         }
         for (const TableReport &t : r.tables) {
             out << label(t.name) << table_line(t) << '\n';
+        }
+        if (r.summaries.exists) {
+            out << label("summaries") << summaries_line(r.summaries) << '\n';
         }
     }
     if (!r.module_url.empty()) {
@@ -131,6 +148,13 @@ nlohmann::ordered_json status_json(const StatusReport &r) {
                                  {"oldest_age_seconds", optional_json(t.oldest_age_seconds)},
                                  {"newest_age_seconds", optional_json(t.newest_age_seconds)},
                                  {"max_id", optional_json(t.max_id)}});
+    }
+    if (r.summaries.exists) {
+        doc["summaries"] = {{"uncovered_rows", r.summaries.uncovered_rows},
+                            {"through_id", optional_json(r.summaries.through_id)},
+                            {"hint", error_json(r.summaries.hint())}};
+    } else {
+        doc["summaries"] = nullptr;  // a schema before 0006, or none
     }
     if (r.module_url.empty()) {
         doc["module"] = nullptr;

@@ -28,6 +28,17 @@ struct TableReport {
     std::optional<std::int64_t> max_id;
 };
 
+// The block summaries of sql/0006: rows that no block covers are read by every
+// filtered listing, whatever its filter; trace-ctl migrate writes their blocks.
+struct SummaryReport {
+    bool exists = false;  // the schema has them (0006)
+    std::int64_t uncovered_rows = 0;  // NOT summarised AND id > through_id
+    std::optional<std::int64_t> through_id;  // how far migrate has written blocks
+
+    // What to do about uncovered rows; empty when there are none.
+    std::string hint() const;
+};
+
 struct StatusReport {
     bool database_reachable = false;
     std::string database_error;
@@ -42,13 +53,16 @@ struct StatusReport {
     std::vector<std::string> problems;  // changed or unknown migrations
 
     std::vector<TableReport> tables;
+    SummaryReport summaries;
 
     std::string module_url;  // empty: not configured
     bool module_reachable = false;
     std::string module_error;
     ModuleCounters module;
 
-    // Everything answered and the schema is current.
+    // Everything answered and the schema is current. Rows no block covers
+    // are not a fault (every listing still finds them, only slower): the hint
+    // says what to do, and the exit status stays 0.
     bool healthy() const;
 };
 

@@ -1,8 +1,11 @@
 # Migrations that reach tables already distributed: the schema at 0001,
 # distributed, a few rows in it; then trace-ctl migrate applies every later
 # migration through the coordinator (indexes, the trigram extension and its
-# indexes, new columns) and the shards on the workers get each of them. Each
-# migration still commits whole or not at all, and its checksum is the file's.
+# indexes, new columns, 0006's blocks and the indexes it drops) and the shards
+# on the workers get each of them. Each migration still commits whole or not
+# at all, and its checksum is the file's. The tables a migration adds are laid
+# out as --distribute lays them out, by that same run: the schema ends as one
+# migrated first and distributed after (t/citus/migrate_distribute.t).
 
 use strict;
 use warnings;
@@ -34,6 +37,16 @@ for my $f (grep { $_->[0] > 1 } @files) {
     like($out, qr/^applied \Q$name\E \(\d+ ms\)$/m, "... applies $name");
 }
 like($out, qr/^schema is at version $newest$/m, "... up to version $newest");
+like($out, qr/^distributed trace\.request_blocks by host$/m, '... distributes the blocks of 0006 by host');
+like($out, qr/^made trace\.request_blocks_backfill a reference table$/m,
+    '... and makes its backfill mark a reference table');
+is_deeply($pg->sql(q{SELECT logicalrelid::text, partmethod, column_to_column_name(logicalrelid, partkey),
+        repmodel, colocationid = (SELECT colocationid FROM pg_dist_partition
+                                  WHERE logicalrelid = 'trace.requests'::regclass)
+    FROM pg_dist_partition ORDER BY logicalrelid::text COLLATE "C"}),
+    [sort { $a->[0] cmp $b->[0] } (map { ["trace.$_", 'h', 'host', 's', 1] } qw(audit batches rejected request_blocks requests)),
+     ['trace.request_blocks_backfill', 'n', undef, 't', 0]],
+    '... the layout of a schema distributed after 0006: by host and colocated, the mark a reference table');
 
 my $recorded = $pg->sql('SELECT version, checksum FROM trace.schema_migrations ORDER BY version');
 require Digest::SHA;
@@ -48,10 +61,24 @@ for my $worker ($citus->workers) {
     my $shards = $worker->value(q{SELECT count(*) FROM pg_class WHERE relname ~ '^requests_\d+$'});
     cmp_ok($shards, '>', 0, "worker $port holds shards of trace.requests");
     is($worker->value(q{SELECT count(*) FROM pg_class WHERE relname ~ '^requests_path_trgm_idx_\d+$'}),
-        $shards, "... each with the trigram index of 0002");
+        0, "... none with the trigram index of 0002 any more (0006 dropped it)");
+    is($worker->value(q{SELECT count(*) FROM pg_class WHERE relname ~ '^requests_(user|session|status|method|host|client)_ts_idx_\d+$'}),
+        0, "... nor the other reading indexes of 0002");
+    is($worker->value(q{SELECT count(*) FROM pg_class WHERE relname ~ '^requests_ts_idx_\d+$'}),
+        $shards, "... but each with requests_ts_idx");
     is($worker->value(q{SELECT count(DISTINCT attrelid) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
             WHERE c.relname ~ '^requests_\d+$' AND a.attname = 'fields' AND NOT a.attisdropped}),
         $shards, "... and the fields column of 0004");
+    is($worker->value(q{SELECT count(DISTINCT attrelid) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+            WHERE c.relname ~ '^requests_\d+$' AND a.attname = 'summarised' AND a.attnotnull}),
+        $shards, "... and the summarised column of 0006");
+    is($worker->value(q{SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE c.relname ~ '^requests_unsummarised_idx_\d+$' AND i.indpred IS NOT NULL}),
+        $shards, "... and its partial index");
+    my $block_shards = $worker->value(q{SELECT count(*) FROM pg_class WHERE relname ~ '^request_blocks_\d+$'});
+    is($block_shards, $shards, "... and as many shards of trace.request_blocks");
+    is($worker->value(q{SELECT count(*) FROM pg_class WHERE relname ~ '^request_blocks_last_ts_idx_\d+$'}),
+        $shards, "... each with its last_ts index");
     ok($worker->value(q{SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'}),
         "... and pg_trgm installed");
 }
@@ -65,8 +92,11 @@ $w->do(q{INSERT INTO trace.requests (ts, host, path, status, referer, fields, es
 is($pg->value(q{SELECT fields->>'a' FROM trace.requests WHERE path = '/new'}), 'b',
     'a row with the new columns is written and read back');
 ($rc, $out, $err) = $t->trace_ctl(@db, 'requests', '--path', '^/new$', '--format', 'json');
-is($rc, 0, 'trace-ctl requests --path (the trigram index\'s filter) on the coordinator') or diag($err);
+is($rc, 0, 'trace-ctl requests --path on the coordinator') or diag($err);
 like($out, qr{"/new"}, '... finds the row');
+($rc, $out, $err) = $t->trace_ctl(@db, 'status');
+like($out, qr/^summaries\s+301 request rows that no block covers \(run trace-ctl migrate to summarise them\)$/m,
+    'status counts the rows from before 0006 as not covered') or diag("$out$err");
 
 ($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
 is($rc, 0, 'migrate --distribute again') or diag($err);

@@ -1,13 +1,15 @@
 # trace-ctl migrate --distribute on a Citus coordinator: the migrations, then
-# the four tables distributed by host, colocated (a batch's rows and its ledger
-# row on one shard); a second run changes nothing and says so. What the module
+# the five tables of rows distributed by host, colocated (a batch's rows, its
+# blocks and its ledger row on one shard), and the backfill's one-row mark a
+# reference table; a second run changes nothing and says so. What the module
 # and trace-ctl then need works through the coordinator: the roles' grants
-# reached the shards, identity columns number rows, prune's DELETE runs.
+# reached the shards, identity columns number rows, prune's DELETEs run.
 
 use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
+use POSIX ();
 use Trace::Test;
 
 Trace::Test::Citus->skip_unless_installed;
@@ -26,18 +28,34 @@ is($pg->value('SELECT count(*) FROM pg_dist_partition'), 0, '... and distributes
 ($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
 is($rc, 0, 'migrate --distribute succeeds') or diag($err);
 like($out, qr/^applied 0001_init/m, '... applies the migrations');
-for my $table (qw(requests audit batches rejected)) {
+my @by_host = qw(requests audit batches rejected request_blocks);
+for my $table (@by_host) {
     like($out, qr/^distributed trace\.$table by host$/m, "... and says it distributed $table");
 }
+like($out, qr/^made trace\.request_blocks_backfill a reference table$/m,
+    '... and made the backfill mark a reference table');
 
-my $layout = $pg->sql(q{SELECT logicalrelid::text, partmethod,
-        column_to_column_name(logicalrelid, partkey), colocationid
-    FROM pg_dist_partition ORDER BY 1});
-is_deeply([map { [@$_[0 .. 2]] } @$layout],
-    [map { ["trace.$_", 'h', 'host'] } qw(audit batches rejected requests)],
-    'the four tables are hash-distributed by host');
-my %colocation = map { $_->[3] => 1 } @$layout;
-is(scalar keys %colocation, 1, '... all in one colocation group');
+my $layout_sql = q{SELECT logicalrelid::text, partmethod,
+        column_to_column_name(logicalrelid, partkey), repmodel, colocationid
+    FROM pg_dist_partition ORDER BY logicalrelid::text COLLATE "C"};
+my $layout = $pg->sql($layout_sql);
+is_deeply([map { [@$_[0 .. 3]] } @$layout],
+    [sort { $a->[0] cmp $b->[0] } (map { ["trace.$_", 'h', 'host', 's'] } @by_host),
+     ['trace.request_blocks_backfill', 'n', undef, 't']],
+    'the five tables of rows are hash-distributed by host, the backfill mark is a reference table');
+my %colocation = map { $_->[4] => 1 } grep { $_->[1] eq 'h' } @$layout;
+is(scalar keys %colocation, 1, '... the five in one colocation group');
+is($pg->value(q{SELECT count(*) FROM pg_dist_shard_placement JOIN pg_dist_shard USING (shardid)
+    WHERE logicalrelid = 'trace.request_blocks_backfill'::regclass}), 3,
+    '... and the mark on every node, the coordinator too');
+# Bloom filters are kept in the row (0006's SET STORAGE MAIN), on the shards too.
+for my $worker ($citus->workers) {
+    $worker->sql('SET citus.override_table_visibility = off');
+    is_deeply($worker->sql(q{SELECT DISTINCT a.attname, a.attstorage FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid
+            WHERE c.relname ~ '^request_blocks_\d+$' AND a.attname IN ('keys', 'grams') ORDER BY 1}),
+        [['grams', 'm'], ['keys', 'm']], 'worker ' . $worker->port . ': the blocks\' filters stored MAIN');
+}
 is($pg->value(q{SELECT count(DISTINCT nodeport) FROM pg_dist_shard_placement
     JOIN pg_dist_shard USING (shardid) WHERE logicalrelid = 'trace.requests'::regclass}),
     2, "... with shards on both workers");
@@ -50,9 +68,7 @@ is($rc, 0, 'a second migrate --distribute succeeds') or diag($err);
 like($out, qr/up to date.*nothing to do/, '... finds no migration to apply');
 like($out, qr/^tables already distributed by host; nothing to do$/m, '... nor a table to distribute');
 unlike($out, qr/^distributed /m, '... and distributes nothing again');
-is_deeply($pg->sql(q{SELECT logicalrelid::text, partmethod,
-        column_to_column_name(logicalrelid, partkey), colocationid
-    FROM pg_dist_partition ORDER BY 1}), $layout, '... the layout is unchanged');
+is_deeply($pg->sql($layout_sql), $layout, '... the layout is unchanged');
 
 # On a worker: refused, one line, exit 1.
 my ($worker) = $citus->workers;
@@ -61,24 +77,28 @@ is($rc, 1, '--distribute on a worker: exit 1');
 like($err, qr/^trace-ctl migrate: --distribute runs on the Citus coordinator, and this server is not it .*\n\z/,
     '... one line that says so') or diag($err);
 
-# A table distributed by another column is not trace-ctl's layout: refused,
-# nothing changed; once it is undone, --distribute distributes just that table.
+# A table laid out otherwise is not trace-ctl's layout: refused, nothing
+# changed; once it is undone, --distribute lays out just that table, as before
+# (the tables by host colocated again; the reference table's group is its own).
 $pg->sql('SET client_min_messages = warning');    # undistribute_table's NOTICEs
-$pg->sql(q{SELECT undistribute_table('trace.batches')});
-$pg->sql(q{SELECT create_distributed_table('trace.batches', 'batch_id', colocate_with => 'none')});
-($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
-is($rc, 1, 'a table distributed by another column: exit 1');
-like($err, qr/^trace-ctl migrate: trace\.batches is distributed already, but not by hash of host \(method h, column batch_id\); trace-ctl changes nothing\n\z/,
-    '... naming the table and its column') or diag($err);
-is($pg->value(q{SELECT column_to_column_name(logicalrelid, partkey) FROM pg_dist_partition
-    WHERE logicalrelid = 'trace.batches'::regclass}), 'batch_id', '... and it stays so');
-$pg->sql(q{SELECT undistribute_table('trace.batches')});
-($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
-is($rc, 0, 'a table that is not distributed: --distribute') or diag($err);
-is_deeply([$out =~ /^distributed (\S+)/mg], ['trace.batches'], '... distributes that one only');
-is_deeply($pg->sql(q{SELECT logicalrelid::text, partmethod,
-        column_to_column_name(logicalrelid, partkey), colocationid
-    FROM pg_dist_partition ORDER BY 1}), $layout, '... colocated with the others again');
+my $shape = sub { [map { [@$_[0 .. 3], $_->[1] eq 'h' ? $_->[4] : 'reference'] } @{ $_[0] }] };
+for my $case (['trace.batches', 'batch_id', 'by hash of host'],
+              ['trace.request_blocks_backfill', 'one', 'as a reference table']) {
+    my ($table, $column, $wanted) = @$case;
+    $pg->sql(q{SELECT undistribute_table($1)}, $table);
+    $pg->sql(q{SELECT create_distributed_table($1, $2, colocate_with => 'none')}, $table, $column);
+    ($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
+    is($rc, 1, "$table distributed by $column: exit 1");
+    like($err, qr/^trace-ctl migrate: \Q$table\E is distributed already, but not $wanted \(method h, column $column\); trace-ctl changes nothing\n\z/,
+        '... naming the table, its column and what it should be') or diag($err);
+    is($pg->value(q{SELECT column_to_column_name(logicalrelid, partkey) FROM pg_dist_partition
+        WHERE logicalrelid = $1::regclass}, $table), $column, '... and it stays so');
+    $pg->sql(q{SELECT undistribute_table($1)}, $table);
+    ($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
+    is($rc, 0, "$table not distributed: --distribute") or diag($err);
+    is_deeply([$out =~ /^(?:distributed|made) (\S+)/mg], [$table], '... lays out that one only');
+    is_deeply($shape->($pg->sql($layout_sql)), $shape->($layout), '... as it was');
+}
 
 # The roles work through the coordinator: the module's inserts, trace_ops's prune.
 $pg->migrate;
@@ -104,12 +124,62 @@ is($rc, 0, 'trace-ctl audit answers on the coordinator') or diag($err);
 like($out, qr/"alice"/, '... with the login');
 ($rc, $out, $err) = $t->trace_ctl(@db, 'audit', '--summary');
 is($rc, 0, 'trace-ctl audit --summary answers on the coordinator') or diag($err);
+
+# Blocks through the coordinator, as the module writes them: on the shard of
+# their host's rows. One for the rows of each host, one long before them all.
+my $add_block = $w->prepare(q{INSERT INTO trace.request_blocks (host, batch_id, block, first_ts,
+    last_ts, row_count, keys, grams) VALUES ($1, $2, 0, $3::timestamptz, $4::timestamptz, 5, '\x00', '\x00')});
+my ($first, $last) = @{ $pg->sql(q{SELECT min(ts)::text, max(ts)::text FROM trace.requests})->[0] };
+$add_block->execute($_, 'rows', $first, $last) for qw(alpha beta gamma);
+$add_block->execute('alpha', 'gone', '2001-01-01 00:00:00+00', '2001-01-01 00:00:01+00');
+undef $add_block;
+is($pg->value('SELECT count(*) FROM trace.request_blocks'), 4, 'the module role adds blocks through the coordinator');
+is($pg->value(q{SELECT count(DISTINCT nodeport) FROM pg_dist_shard_placement
+        WHERE shardid IN (get_shard_id_for_distribution_column('trace.requests', 'gamma'),
+                          get_shard_id_for_distribution_column('trace.request_blocks', 'gamma'))}), 1,
+    "... a host's blocks on the node of its rows");
+
 ($rc, $out, $err) = $t->trace_ctl(@db, 'status');
 is($rc, 0, 'trace-ctl status answers on the coordinator') or diag("$out$err");
 like($out, qr/^schema\s+version \d+ \(\w+\), 0 pending migrations$/m, '... with the schema up to date');
+like($out, qr/^summaries\s+15 request rows that no block covers \(run trace-ctl migrate to summarise them\)$/m,
+    '... and the rows no block covers') or diag($out);
+like($out, qr/^trace\.request_blocks\s+4 rows/m, '... and the blocks');
+# Prune while the module replays a batch from its spool: rows older than any
+# left and their block, in one transaction that commits while prune runs. On
+# Citus, where no snapshot spans the nodes, prune locks the blocks against
+# writers for each batch it deletes: it waits for the replay, then sees its
+# rows, and keeps its block.
+my $replay = $pg->dbh(user => 'nginx_module');
+$replay->begin_work;
+$replay->do(q{INSERT INTO trace.requests (ts, host, path, status)
+    VALUES ('2001-06-01 00:00:00+00', 'beta', '/replayed', 200)});
+$replay->do(q{INSERT INTO trace.request_blocks (host, batch_id, block, first_ts, last_ts, row_count,
+    keys, grams) VALUES ('beta', 'replayed', 0, '2001-06-01 00:00:00+00', '2001-06-01 00:00:00+00', 1,
+    '\x00', '\x00')});
+my $dir = $t->base;
+my $pruner = fork // die "fork: $!";
+if ($pruner == 0) {
+    my ($c, $o, $e) = $t->trace_ctl('--db', $pg->conninfo(user => 'trace_ops'), 'prune', '--max-count', '6');
+    Trace::Test::spew("$dir/prune.out", "$c\n$o$e");
+    POSIX::_exit(0);    # no END blocks: they would stop the test's servers
+}
+my $waiting = $t->wait_for(sub { $pg->value(q{SELECT count(*) FROM pg_stat_activity
+    WHERE wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE trace.request_blocks%'}) }, 20);
+ok($waiting, 'prune waits for the transaction that writes blocks');
+$replay->commit;
+waitpid $pruner, 0;
+($rc, $out) = split /\n/, Trace::Test::slurp("$dir/prune.out"), 2;
+is($rc, 0, 'trace-ctl prune runs on the coordinator') or diag($out);
+is($pg->value('SELECT count(*) FROM trace.requests'), 7, '... and keeps 6 rows, and the replayed one');
+like($out, qr/^trace\.request_blocks: deleted 1 blocks that end before the oldest request left /m,
+    '... and deletes the block that ends before them') or diag($out);
+is_deeply($pg->sql(q{SELECT host, batch_id FROM trace.request_blocks ORDER BY 1, 2}),
+    [['alpha', 'rows'], ['beta', 'replayed'], ['beta', 'rows'], ['gamma', 'rows']],
+    '... the blocks that may cover a row kept stay, the replayed one too');
 ($rc, $out, $err) = $t->trace_ctl('--db', $pg->conninfo(user => 'trace_ops'), 'prune',
-    '--max-count', '6');
-is($rc, 0, 'trace-ctl prune runs on the coordinator') or diag("$out$err");
-cmp_ok($pg->value('SELECT count(*) FROM trace.requests'), '<=', 6, '... and keeps at most 6 rows');
+    '--max-count', '0', '--batch-size', '1');
+is($rc, 0, 'prune of every row on the coordinator') or diag("$out$err");
+like($out, qr/^trace\.request_blocks: deleted 4 blocks \(no request is left\)/m, '... takes every block');
 
 $t->done;
