@@ -54,7 +54,7 @@ SELECT now() - interval '$end_ago seconds' - ($to - g) * interval '$step seconds
        'agent/' || g,
        md5(g::text),
        CASE WHEN g % 907 = 2 THEN ARRAY['path'] WHEN g % 851 = 5 THEN ARRAY['user_name'] END
-FROM generate_series($from::bigint, $to) AS g
+FROM generate_series(${from}::bigint, $to) AS g
 EOF
 }
 
@@ -182,7 +182,7 @@ same_ok(['--path', 'slash\\ttab'], 'path ~ ?', ['slash\\ttab']);
 same_ok(['--path', '/nul/\\\\x00/'], 'path ~ ?', ['/nul/\\\\x00/']);
 same_ok(['--path', "caf\xc3\xa9"], 'path ~ ?', ["caf\xc3\xa9"], pages => [[50, 1]]);
 same_ok(['--path', 'DROP TABLE'], 'path ~ ?', ['DROP TABLE'], pages => [[50, 1]]);
-same_ok(['--path', 'y{7000}'], 'path ~ ?', ['y{7000}'], pages => [[50, 1]]);
+same_ok(['--path', 'y{255}'], 'path ~ ?', ['y{255}'], pages => [[50, 1]]);
 same_ok(['--path', 'nowhere'], 'path ~ ?', ['nowhere'], pages => [[50, 1]]);
 same_ok(['--path', '^/(app|api)/.*/1'], 'path ~ ?', ['^/(app|api)/.*/1']);
 

@@ -2,6 +2,9 @@
 
 #include "block_summary.hpp"
 
+#include <cstdint>
+#include <limits>
+
 namespace trace_ctl {
 
 namespace {
@@ -63,8 +66,23 @@ std::string block_where_sql(const BlockPredicate &predicate, const RecordFilter 
     return sql + block_time_sql(filter, p);
 }
 
+// A block of rows the module could not read reaches from -infinity to
+// infinity (block_summary.hpp): those are the smallest and largest int64,
+// which utc_timestamp_text writes back as they were.
+std::string block_micros_sql(const std::string &column) {
+    // In parentheses: :: binds before the minus, and 9223372036854775808 is no bigint.
+    return "CASE WHEN " + column + " = '-infinity' THEN (" +
+           std::to_string(std::numeric_limits<std::int64_t>::min()) + ")::bigint WHEN " + column +
+           " = 'infinity' THEN " + std::to_string(std::numeric_limits<std::int64_t>::max()) +
+           " ELSE " + epoch_micros_sql(column) + " END";
+}
+
+std::string block_ts(EpochMicros t) {
+    return trace::utc_timestamp_text(t);
+}
+
 std::string blocks_select() {
-    return "SELECT " + epoch_micros_sql("first_ts") + ", " + epoch_micros_sql("last_ts") +
+    return "SELECT " + block_micros_sql("first_ts") + ", " + block_micros_sql("last_ts") +
            " FROM trace.request_blocks ";
 }
 
@@ -77,7 +95,7 @@ std::string and_row_condition(const WhereClause &where) {
 std::string timestamps_array(const std::vector<TimeRange> &ranges, bool first) {
     std::vector<std::string> items;
     for (const TimeRange &r : ranges) {
-        items.push_back(format_utc_time(first ? r.first : r.last));
+        items.push_back(block_ts(first ? r.first : r.last));
     }
     return pg_array_literal(items);
 }
@@ -102,7 +120,7 @@ Statement candidate_blocks_sql(const BlockPredicate &predicate, const RecordFilt
     Statement s;
     s.sql = blocks_select() + block_where_sql(predicate, filter, p);
     if (before) {
-        s.sql += " AND last_ts < " + p.add(format_utc_time(*before)) + "::timestamptz";
+        s.sql += " AND last_ts < " + p.add(block_ts(*before)) + "::timestamptz";
     }
     s.sql += " ORDER BY last_ts DESC LIMIT " + p.add(std::to_string(limit));
     s.params = p.take();
@@ -114,7 +132,7 @@ Statement blocks_ending_at_sql(const BlockPredicate &predicate, const RecordFilt
     Params p;
     Statement s;
     s.sql = blocks_select() + block_where_sql(predicate, filter, p) +
-            " AND last_ts = " + p.add(format_utc_time(last)) + "::timestamptz";
+            " AND last_ts = " + p.add(block_ts(last)) + "::timestamptz";
     s.params = p.take();
     return s;
 }

@@ -83,9 +83,11 @@ BackfillResult backfill_locked(Connection &db, BackfillResult r) {
     long long through = last.get_int(0, 0);
     BlockWriter writer(db, "backfill-" + std::to_string(from) + "-" + std::to_string(through));
     // In time order, as the module's blocks are: a block's range is then
-    // narrow, and a listing reads little of the table for it.
+    // narrow, and a listing reads little of the table for it. Values in their
+    // output form, as a listing's filter names them: client_addr::text would
+    // say 10.1.2.3/32.
     db.exec("DECLARE backfill_rows NO SCROLL CURSOR FOR SELECT " + epoch_micros_sql("ts") +
-            ", host, method, path, user_name, session, client_addr::text, status " + uncovered +
+            ", host, method, path, user_name, session, client_addr, status " + uncovered +
             " ORDER BY ts, id");
     trace::BlockBuilder builder;
     for (;;) {

@@ -6,6 +6,7 @@
 
 #include "block_summary.hpp"
 #include "records/block_walk_sql.hpp"
+#include "records/escaping.hpp"
 
 #include <gtest/gtest.h>
 
