@@ -70,22 +70,28 @@ Page anchored_page(const ListOptions &opts, RecordFilter filter, const PageQuery
                       opts.limit + static_cast<long long>(extra_rows), page_offset(opts));
 }
 
+std::vector<RecordRow> listed_rows(Connection &db, const ColumnSet &set,
+                                   const RecordFilter &filter, const PageQuery &query,
+                                   long long offset, long long count) {
+    if (reads_blocks(db, set)) {
+        return walk_blocks(db, set, filter, offset, count);
+    }
+    Page statement = page_query(query, filter, count, offset);
+    Result r = db.exec_params(statement.sql, statement.params);
+    std::vector<RecordRow> rows;
+    for (int i = 0; i < r.rows(); ++i) {
+        rows.push_back(row_at(r, i));
+    }
+    return rows;
+}
+
 PageRows read_page(Connection &db, const ColumnSet &set, const ListOptions &opts,
                    const RecordFilter &filter, const PageQuery &query) {
     PageRows page;
     page.anchor = anchor_of(db, set, opts, filter);
     // One row more than shown tells whether there is a next page.
-    std::vector<RecordRow> rows;
-    if (reads_blocks(db, set)) {
-        rows = walk_blocks(db, set, anchored_filter(filter, page.anchor), page_offset(opts),
-                           opts.limit + 1LL);
-    } else {
-        Page statement = anchored_page(opts, filter, query, page.anchor, 1);
-        Result r = db.exec_params(statement.sql, statement.params);
-        for (int i = 0; i < r.rows(); ++i) {
-            rows.push_back(row_at(r, i));
-        }
-    }
+    std::vector<RecordRow> rows = listed_rows(db, set, anchored_filter(filter, page.anchor),
+                                              query, page_offset(opts), opts.limit + 1LL);
     page.more = static_cast<long long>(rows.size()) > opts.limit;
     rows.resize(std::min<size_t>(rows.size(), static_cast<size_t>(opts.limit)));
     page.rows = std::move(rows);

@@ -44,9 +44,15 @@ long long page_offset(const ListOptions &opts);
 Page anchored_page(const ListOptions &opts, RecordFilter filter, const PageQuery &query,
                    const Anchor &anchor, int extra_rows);
 
+// Matches `offset` .. `offset + count - 1` of `filter`, newest first: by
+// `query`, or for trace.requests through its block summaries where the
+// database has them (block_walk.hpp), whose answer is the same.
+std::vector<RecordRow> listed_rows(Connection &db, const ColumnSet &set,
+                                   const RecordFilter &filter, const PageQuery &query,
+                                   long long offset, long long count);
+
 // The page's rows, whether there is a next page, and the anchor it stands on.
-// trace.requests is read through its block summaries where the database has
-// them (block_walk.hpp), whatever `query` says: its query is the plain one.
+// Read by listed_rows.
 struct PageRows {
     std::vector<RecordRow> rows;
     bool more = false;

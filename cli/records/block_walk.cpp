@@ -235,6 +235,14 @@ std::vector<RecordRow> walk_blocks(Connection &db, const ColumnSet &set,
     // moves through_id and adds blocks together, never one without the other.
     db.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     try {
+        // The planner takes a Bloom test (get_bit(...) = 1) to pass 0.5% of
+        // blocks, four tests a key: it then expects no block to match, and
+        // sorts a sequential scan of them all rather than stop early in
+        // request_blocks_last_ts_idx. Every statement of the walk means to
+        // read an index (blocks newest first, ranges by ts, the uncovered
+        // rows by id), so none may scan a whole table.
+        db.exec("SET LOCAL enable_seqscan = off");
+        db.exec("SET LOCAL enable_bitmapscan = off");
         std::vector<RecordRow> rows = walk(runner, set, filter, predicate, offset, count);
         db.exec("COMMIT");
         return rows;
