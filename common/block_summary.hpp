@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace trace {
@@ -47,11 +48,13 @@ class BloomBuilder {
 public:
     void add(std::string_view key);  // a key added twice counts once
     std::size_t size() const { return keys_.size(); }
+    void clear();
     // The filter's bytes, sized for the keys added.
     std::string bytes() const;
 
 private:
-    std::vector<BloomProbe> keys_;  // distinct, by hash
+    std::vector<BloomProbe> keys_;         // distinct, by hash
+    std::unordered_set<std::uint64_t> seen_;
 };
 
 // Whether `filter` (bytes() of some builder) may hold the key.
@@ -103,28 +106,34 @@ struct BlockSummary {
 class BlockBuilder {
 public:
     void add(const BlockRow &row);
+    // A row whose values could not be read: it counts in its block, whose
+    // filters then claim every key, and whose time range reaches from ts (or,
+    // without one, from -infinity to infinity).
+    void mark_unreadable(std::optional<std::int64_t> ts_us);
     // The blocks so far, the last one possibly short; the builder is empty
     // after.
     std::vector<BlockSummary> finish();
 
 private:
+    void count_row(std::int64_t from_us, std::int64_t to_us);
     void seal();
     std::vector<BlockSummary> done_;
     BloomBuilder keys_, grams_;
-    std::vector<std::string> scratch_;
     BlockSummary current_;
+    bool anything_ = false;
 };
 
 // The blocks of COPY text of trace.requests in the column order of
 // TRACE_REQUEST_COLUMNS (common/trace_contract.h): each field unescaped as
 // COPY reads it, \N as NULL. A line that cannot be read (too few fields, a
 // time that is not COPY's "YYYY-MM-DD HH:MM:SS[.ffffff]+00") still counts in
-// its block, with every key of the block's filters set "may hold anything"
-// (the block's filters are then all ones), so that no row is ever unseen.
+// its block as BlockBuilder::mark_unreadable says, so that no row is ever
+// unseen.
 std::vector<BlockSummary> summarise_request_copy_text(std::string_view copy_text);
 
 // "YYYY-MM-DD HH:MM:SS.ffffff+00" for microseconds since the epoch: a
-// timestamptz literal in UTC.
+// timestamptz literal in UTC; INT64_MIN and INT64_MAX are "-infinity" and
+// "infinity".
 std::string utc_timestamp_text(std::int64_t epoch_us);
 
 }  // namespace trace

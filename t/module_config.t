@@ -115,6 +115,15 @@ http {
 }
 EOF
 
+# The default batch (1m) is never more than half of the buffer: a small
+# trace_buffer_size alone is a valid configuration.
+($rc, $out) = $t->nginx_test(<<'EOF');
+http {
+    trace_buffer_size 1m;
+}
+EOF
+is($rc, 0, 'trace_buffer_size 1m alone passes nginx -t (the default batch follows it)') or diag($out);
+
 fails_with(<<'EOF', qr/"trace_buffer_size" directive invalid value.*nginx\.conf:8/, 'bad size');
 http {
     trace_buffer_size lots;

@@ -13,7 +13,7 @@ use Digest::MD5 qw(md5);
 use POSIX qw(strftime);
 
 use Exporter qw(import);
-our @EXPORT_OK = qw(copy_columns make_rows batch_text batch_summary bloom_positions regex_trigrams);
+our @EXPORT_OK = qw(copy_columns make_rows batch_text batch_summary);
 
 my @COLUMNS = qw(ts host server_name method path query status duration user_name session
                  client_addr bytes_sent user_agent request_id referer protocol scheme
@@ -79,7 +79,9 @@ sub batch_text {
 }
 
 # A value's four bit positions in a Bloom filter of $bits bits: the four 32-bit
-# words of its MD5, modulo the size (PostgreSQL computes the same with md5()).
+# words of its MD5, modulo the size. Not the module's hash (XXH3,
+# common/block_summary): what is measured here is what PostgreSQL does with
+# filters of the same size, not how they are made.
 sub bloom_positions {
     my ($key, $bits) = @_;
     return map { $_ % $bits } unpack 'N4', md5($key);
@@ -124,16 +126,6 @@ sub batch_summary {
         $grams{$_} = 1 for path_trigrams($r->{path});
     }
     return (bloom(sort keys %keys), bloom(sort keys %grams));
-}
-
-# The trigrams every match of a regular expression holds, from its literal
-# runs; () when it has none to offer (alternation, or no run of 3). A
-# prototype's reading: only literals, ^, $ and single metacharacters.
-sub regex_trigrams {
-    my ($regex) = @_;
-    return () if $regex =~ /[|\\]/;
-    my @runs = split /[.^\$*+?()\[\]{}]+/, $regex;
-    return map { path_trigrams($_) } grep { length >= 3 } @runs;
 }
 
 1;
