@@ -14,6 +14,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Trace::Test;
+use Trace::Test::Blocks;
 use Trace::Test::Reading qw(insert_rows decode_json_output start_background wait_for_output);
 use Time::HiRes qw(sleep time);
 
@@ -106,38 +107,15 @@ $pg->sql('ANALYZE trace.request_blocks');
 
 # --- the answer of plain SQL --------------------------------------------------------
 
-my $dbh = $pg->dbh;
-sub expected_ids {
-    my ($where, $binds, $limit, $offset) = @_;
-    my $sql = 'SELECT id FROM trace.requests' . ($where ? " WHERE $where" : '')
-        . " ORDER BY ts DESC, id DESC LIMIT $limit OFFSET $offset";
-    return $dbh->selectcol_arrayref($sql, undef, @$binds);
-}
-
-sub listed {
-    my (@args) = @_;
-    my ($rc, $out, $err) = $t->trace_ctl(@db, 'requests', '--format', 'json', @args);
-    is($rc, 0, "requests @args: exit 0") or diag($err);
-    return [map { $_->{id} } @{ decode_json_output($out) }];
-}
+my $same = Trace::Test::Blocks->new($t, $pg, @db);
+sub same_ok { $same->same_ok(@_) }
+sub listed { $same->listed(@_) }
+sub expected_ids { $same->expected_ids(@_) }
 
 sub time_of { $pg->value("SELECT to_char((now() - interval '$_[0]') AT TIME ZONE 'UTC', "
     . q{'YYYY-MM-DD"T"HH24:MI:SS"Z"')}) }
 
-sub same_ok {
-    my ($args, $where, $binds, %o) = @_;
-    my @pages = @{ $o{pages} // [[50, 1], [50, 2], [20, 30]] };
-    for my $page (@pages) {
-        my ($limit, $n) = @$page;
-        my $want = expected_ids($where, $binds, $limit, ($n - 1) * $limit);
-        my $got = listed(@$args, '--limit', $limit, '--page', $n);
-        is_deeply($got, $want, sprintf('requests %s, page %d of %d: the plain answer (%d rows)',
-            join(' ', map { length > 40 ? substr($_, 0, 40) . '...' : $_ } @$args), $n, $limit,
-            scalar @$want)) or diag("got @$got[0..9]\nwant @$want[0..9]");
-    }
-}
-
-my $plain_user = q{user_name = ? AND NOT coalesce('user_name' = ANY(escaped), false)};
+my $plain_user = $Trace::Test::Blocks::PLAIN_USER;
 my $session = $pg->value(q{SELECT session FROM trace.requests WHERE user_name = 'user42'
     ORDER BY id LIMIT 1});
 my $old_session = $pg->value(q{SELECT session FROM trace.requests WHERE id = 1234});
@@ -147,7 +125,7 @@ same_ok(['--user', 'user42'], $plain_user, ['user42']);
 same_ok(['--user', 'spread'], $plain_user, ['spread'], pages => [[50, 1], [50, 3], [7, 40]]);
 same_ok(['--user', 'nobody'], $plain_user, ['nobody'], pages => [[50, 1]]);
 same_ok(['--user', qq{o'brien "x" \\ y\tz}], $plain_user, [qq{o'brien "x" \\ y\tz}]);
-same_ok(['--user', "a\xffb"], q{user_name = ? AND 'user_name' = ANY(escaped)}, ['a\\xffb']);
+same_ok(['--user', "a\xffb"], $Trace::Test::Blocks::ESCAPED_USER, ['a\\xffb']);
 same_ok(['--user', 'a\\xffb'], $plain_user, ['a\\xffb'], pages => [[50, 1]]);
 same_ok(['--user', "alice' OR '1'='1"], $plain_user, ["alice' OR '1'='1"], pages => [[50, 1]]);
 same_ok(['--user', "j\xc3\xbcrgen"], $plain_user, ["j\xc3\xbcrgen"], pages => [[50, 1]]);
