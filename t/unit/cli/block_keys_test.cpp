@@ -151,3 +151,76 @@ TEST(BlockKeys, BloomTestSqlProbesAsTheFilterSetsBits) {
         << sql;
     EXPECT_EQ(bloom_test_sql(BloomColumn::grams, "$1", "$2").find("keys"), std::string::npos);
 }
+
+namespace {
+
+// The highest $n a statement names: it must be its number of parameters, or
+// libpq refuses it (too many) or PostgreSQL cannot type a value (too few).
+size_t highest_placeholder(const std::string &sql) {
+    size_t highest = 0;
+    for (size_t i = sql.find('$'); i != std::string::npos; i = sql.find('$', i + 1)) {
+        size_t n = 0;
+        size_t j = i + 1;
+        for (; j < sql.size() && sql[j] >= '0' && sql[j] <= '9'; ++j) {
+            n = n * 10 + static_cast<size_t>(sql[j] - '0');
+        }
+        highest = std::max(highest, n);
+    }
+    return highest;
+}
+
+RecordFilter busy_filter() {
+    RecordFilter f;
+    f.user = "o'brien \"x\" \\";
+    f.statuses = parse_status_list("404,5xx");
+    f.methods = parse_methods("get,post");
+    f.path_regex = "^/api/orders/";
+    f.client = parse_client("10.1.0.0/16");
+    f.since = parse_time_bound("2d", "--since");
+    f.until = parse_time_bound("2024-05-01", "--until");
+    f.max_ts = 1714564800000000;
+    f.max_id = 99;
+    return f;
+}
+
+}  // namespace
+
+TEST(BlockWalkSql, EveryPlaceholderHasItsParameter) {
+    RecordFilter f = busy_filter();
+    BlockPredicate p = block_predicate(f);
+    std::vector<Statement> statements = {
+        candidate_blocks_sql(p, f, std::nullopt, 64),
+        candidate_blocks_sql(p, f, 1714564800000000, 64),
+        blocks_ending_at_sql(p, f, 1714564800000000),
+        ranges_rows_sql(requests_columns(), f, {{1, 2}, {5, 9}}, 51),
+        uncovered_rows_sql(requests_columns(), f, 1000, 51),
+    };
+    for (const Statement &s : statements) {
+        EXPECT_EQ(highest_placeholder(s.sql), s.params.size()) << s.sql;
+        // Values travel as parameters only.
+        EXPECT_EQ(s.sql.find("o'brien"), std::string::npos) << s.sql;
+    }
+}
+
+TEST(BlockWalkSql, TimeBoundsNarrowTheBlocks) {
+    RecordFilter f = busy_filter();
+    Statement s = candidate_blocks_sql(block_predicate(f), f, std::nullopt, 16);
+    EXPECT_NE(s.sql.find("last_ts >= now() - $"), std::string::npos) << s.sql;
+    EXPECT_NE(s.sql.find("first_ts < $"), std::string::npos) << s.sql;
+    EXPECT_NE(s.sql.find("first_ts <= $"), std::string::npos) << s.sql;
+    EXPECT_NE(s.sql.find("ORDER BY last_ts DESC LIMIT $"), std::string::npos) << s.sql;
+}
+
+TEST(BlockWalkSql, EachKeyAlternativeIsOneOrOfBloomTests) {
+    RecordFilter f;
+    f.methods = parse_methods("put,delete");
+    Statement s = candidate_blocks_sql(block_predicate(f), f, std::nullopt, 16);
+    EXPECT_NE(s.sql.find(bloom_test_sql(BloomColumn::keys, "$1", "$2") + " OR " +
+                         bloom_test_sql(BloomColumn::keys, "$3", "$4")),
+              std::string::npos)
+        << s.sql;
+    trace::BloomProbe put = trace::bloom_probe(trace::method_key("PUT"));
+    ASSERT_GE(s.params.size(), 2u);
+    EXPECT_EQ(s.params[0], std::to_string(put.h1));
+    EXPECT_EQ(s.params[1], std::to_string(put.h2));
+}
