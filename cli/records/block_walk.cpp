@@ -178,7 +178,8 @@ std::vector<TimeRange> merged(std::vector<TimeRange> ranges) {
 }
 
 std::vector<RecordRow> walk(Runner &runner, const ColumnSet &set, const RecordFilter &filter,
-                            const BlockPredicate &predicate, long long offset, long long count) {
+                            const BlockPredicate &predicate, RangeScan scan, long long offset,
+                            long long count) {
     long long wanted = offset + count;
     Found found(set, wanted);
     long long through_id = runner.run("backfill", backfill_through_sql()).get_int(0, 0);
@@ -188,7 +189,8 @@ std::vector<RecordRow> walk(Runner &runner, const ColumnSet &set, const RecordFi
         candidates.want_more_than(step);
         std::vector<TimeRange> read = candidates.take(step);
         if (!read.empty()) {
-            found.add(runner.run("ranges", ranges_rows_sql(set, filter, merged(read), wanted)));
+            found.add(
+                runner.run("ranges", ranges_rows_sql(set, filter, merged(read), wanted, scan)));
         }
         std::optional<EpochMicros> unread = candidates.newest_unread();
         if (!unread || found.newer_than(*unread) >= wanted) {
@@ -197,20 +199,24 @@ std::vector<RecordRow> walk(Runner &runner, const ColumnSet &set, const RecordFi
     }
 }
 
+constexpr const char *has_blocks_fact = "trace.request_blocks exists";
+constexpr const char *citus_fact = "a Citus coordinator";
+
+// Asks once per connection what the walk depends on.
+bool known_fact(Connection &db, const char *fact) {
+    if (db.facts().count(has_blocks_fact) == 0) {
+        Result r = db.exec("SELECT to_regclass('trace.request_blocks') IS NOT NULL, "
+                           "EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')");
+        db.facts()[has_blocks_fact] = r.get(0, 0) == "t";
+        db.facts()[citus_fact] = r.get(0, 1) == "t";
+    }
+    return db.facts()[fact];
+}
+
 }  // namespace
 
 bool reads_blocks(Connection &db, const ColumnSet &set) {
-    if (set.table != requests_columns().table) {
-        return false;
-    }
-    const std::string fact = "trace.request_blocks exists";
-    auto known = db.facts().find(fact);
-    if (known != db.facts().end()) {
-        return known->second;
-    }
-    bool exists = db.exec("SELECT to_regclass('trace.request_blocks') IS NOT NULL").get(0, 0) == "t";
-    db.facts()[fact] = exists;
-    return exists;
+    return set.table == requests_columns().table && known_fact(db, has_blocks_fact);
 }
 
 std::vector<RecordRow> walk_blocks(Connection &db, const ColumnSet &set,
@@ -243,7 +249,9 @@ std::vector<RecordRow> walk_blocks(Connection &db, const ColumnSet &set,
         // rows by id), so none may scan a whole table.
         db.exec("SET LOCAL enable_seqscan = off");
         db.exec("SET LOCAL enable_bitmapscan = off");
-        std::vector<RecordRow> rows = walk(runner, set, filter, predicate, offset, count);
+        RangeScan scan =
+            known_fact(db, citus_fact) ? RangeScan::one_for_all : RangeScan::one_per_range;
+        std::vector<RecordRow> rows = walk(runner, set, filter, predicate, scan, offset, count);
         db.exec("COMMIT");
         return rows;
     } catch (...) {

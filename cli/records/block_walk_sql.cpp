@@ -138,10 +138,25 @@ Statement blocks_ending_at_sql(const BlockPredicate &predicate, const RecordFilt
 }
 
 Statement ranges_rows_sql(const ColumnSet &set, const RecordFilter &filter,
-                          const std::vector<TimeRange> &ranges, long long limit) {
+                          const std::vector<TimeRange> &ranges, long long limit,
+                          RangeScan scan) {
     WhereClause where = build_where(filter);
     std::string rows = and_row_condition(where);
     Params p(std::move(where.params));
+    if (scan == RangeScan::one_for_all) {
+        std::string any;
+        for (const TimeRange &r : ranges) {
+            std::string first = p.add(block_ts(r.first));
+            std::string last = p.add(block_ts(r.last));
+            any += (any.empty() ? "" : " OR ") + std::string("ts BETWEEN ") + first +
+                   "::timestamptz AND " + last + "::timestamptz";
+        }
+        Statement s;
+        s.sql = "SELECT " + set.select_list() + " FROM " + set.table + " WHERE (" + any + ")" +
+                rows + " ORDER BY ts DESC, id DESC LIMIT " + p.add(std::to_string(limit));
+        s.params = p.take();
+        return s;
+    }
     std::string firsts = p.add(timestamps_array(ranges, true));
     std::string lasts = p.add(timestamps_array(ranges, false));
     std::string n = p.add(std::to_string(limit));

@@ -42,10 +42,17 @@ Statement candidate_blocks_sql(const BlockPredicate &predicate, const RecordFilt
 Statement blocks_ending_at_sql(const BlockPredicate &predicate, const RecordFilter &filter,
                                EpochMicros last);
 
-// The `limit` newest matching rows of the ranges (which do not overlap), one
-// range scan of requests_ts_idx each. Selects `set`'s columns.
+// How the rows of several ranges are read: one range scan of requests_ts_idx
+// each (a LATERAL join over them), or one statement with an OR of the ranges,
+// which Citus can send to the shards of a distributed trace.requests (it
+// cannot push a LATERAL join down to them).
+enum class RangeScan { one_per_range, one_for_all };
+
+// The `limit` newest matching rows of the ranges (which do not overlap).
+// Selects `set`'s columns (and, one_per_range, two more after them).
 Statement ranges_rows_sql(const ColumnSet &set, const RecordFilter &filter,
-                          const std::vector<TimeRange> &ranges, long long limit);
+                          const std::vector<TimeRange> &ranges, long long limit,
+                          RangeScan scan = RangeScan::one_per_range);
 
 // How far migrate's backfill has written blocks (0 before it has).
 Statement backfill_through_sql();
