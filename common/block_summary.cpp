@@ -220,28 +220,52 @@ BloomProbe bloom_probe(std::string_view key) {
     return BloomProbe{h & 0xffffffffu, h >> 32};
 }
 
+namespace {
+
+constexpr std::size_t saturation_keys = TRACE_BLOOM_MAX_BYTES * 8 / bits_per_key;
+
+void set_probe(std::string &filter, const BloomProbe &p) {
+    const std::uint64_t bits = filter.size() * 8;
+    for (std::uint64_t i = 0; i < TRACE_BLOOM_PROBES; ++i) {
+        set_bit(filter, (p.h1 + i * p.h2) % bits);
+    }
+}
+
+}  // namespace
+
 void BloomBuilder::add(std::string_view key) {
     BloomProbe p = bloom_probe(key);
+    if (!full_.empty()) {
+        set_probe(full_, p);
+        return;
+    }
     std::uint64_t whole = p.h1 | (p.h2 << 32);
-    if (seen_.insert(whole).second) {
-        keys_.push_back(p);
+    if (!seen_.insert(whole).second) {
+        return;
+    }
+    keys_.push_back(p);
+    if (keys_.size() >= saturation_keys) {
+        full_ = bytes();
+        keys_.clear();
+        seen_.clear();
     }
 }
 
 void BloomBuilder::clear() {
     keys_.clear();
     seen_.clear();
+    full_.clear();
 }
 
 std::string BloomBuilder::bytes() const {
+    if (!full_.empty()) {
+        return full_;
+    }
     std::size_t bytes = (keys_.size() * bits_per_key + 7) / 8;
     bytes = std::clamp<std::size_t>(bytes, 8, TRACE_BLOOM_MAX_BYTES);
     std::string filter(bytes, '\0');
-    const std::uint64_t bits = bytes * 8;
     for (const BloomProbe &p : keys_) {
-        for (std::uint64_t i = 0; i < TRACE_BLOOM_PROBES; ++i) {
-            set_bit(filter, (p.h1 + i * p.h2) % bits);
-        }
+        set_probe(filter, p);
     }
     return filter;
 }
@@ -307,9 +331,10 @@ std::string method_key(std::string_view method) { return "m:" + std::string(meth
 std::string host_key(std::string_view host) { return "h:" + std::string(host); }
 
 void path_trigrams(std::string_view path, std::vector<std::string> &out) {
+    std::unordered_set<std::string> seen(out.begin(), out.end());
     for (std::size_t i = 0; i + 3 <= path.size(); ++i) {
         std::string gram = "g:" + std::string(path.substr(i, 3));
-        if (std::find(out.begin(), out.end(), gram) == out.end()) {
+        if (seen.insert(gram).second) {
             out.push_back(std::move(gram));
         }
     }
@@ -460,7 +485,10 @@ void BlockBuilder::add(const BlockRow &row) {
     }
     if (row.method) keys_.add(k.make("m:", *row.method));
     if (row.host) keys_.add(k.make("h:", *row.host));
-    if (row.path) {
+    // Once a block's trigrams fill their filter (hostile 8 KB paths), it
+    // claims every trigram: regex listings read the block, and its remaining
+    // paths cost nothing to summarise.
+    if (row.path && !grams_.saturated()) {
         std::string_view p = *row.path;
         char gram[5] = {'g', ':', 0, 0, 0};
         for (std::size_t i = 0; i + 3 <= p.size(); ++i) {
@@ -491,7 +519,7 @@ void BlockBuilder::seal() {
         current_.grams.assign(8, '\xff');
     } else {
         current_.keys = keys_.bytes();
-        current_.grams = grams_.bytes();
+        current_.grams = grams_.saturated() ? std::string(8, '\xff') : grams_.bytes();
     }
     done_.push_back(std::move(current_));
     current_ = BlockSummary{};

@@ -47,14 +47,21 @@ constexpr std::size_t TRACE_BLOOM_MAX_BYTES = 8192;
 class BloomBuilder {
 public:
     void add(std::string_view key);  // a key added twice counts once
+    // Distinct keys added, while fewer than the cap holds at 10 bits a key.
     std::size_t size() const { return keys_.size(); }
     void clear();
+    // Whether it has reached its cap: from here it claims more and more keys.
+    bool saturated() const { return !full_.empty(); }
     // The filter's bytes, sized for the keys added.
     std::string bytes() const;
 
 private:
+    // Until the filter would pass its cap, the distinct keys, so that it can
+    // be sized for them; past it, the capped filter itself, filled directly
+    // (a block of hostile 8 KB paths costs a hash a byte, not a set insert).
     std::vector<BloomProbe> keys_;         // distinct, by hash
     std::unordered_set<std::uint64_t> seen_;
+    std::string full_;                     // the capped filter, once saturated
 };
 
 // Whether `filter` (bytes() of some builder) may hold the key.

@@ -94,6 +94,27 @@ TEST(BlockBloom, SizeHasAFloorAndACap) {
     }
 }
 
+// Past the cap the filter is filled directly: a key added then is held as
+// surely as one added before, and added twice changes nothing.
+TEST(BlockBloom, ASaturatedFilterStillHoldsEveryKey) {
+    trace::BloomBuilder b;
+    for (int i = 0; i < 7000; ++i) {
+        b.add("g:" + std::to_string(i));
+    }
+    std::string before = b.bytes();
+    b.add("g:late");
+    std::string f = b.bytes();
+    EXPECT_EQ(f.size(), trace::TRACE_BLOOM_MAX_BYTES);
+    EXPECT_TRUE(holds(f, "g:late"));
+    EXPECT_TRUE(holds(f, "g:0"));
+    EXPECT_TRUE(holds(f, "g:6999"));
+    b.add("g:late");
+    EXPECT_EQ(b.bytes(), f);
+    EXPECT_NE(before, f);
+    b.clear();
+    EXPECT_EQ(b.bytes(), std::string(8, '\0'));
+}
+
 TEST(BlockBloom, ProbesAreTheTwoHalvesOfTheHash) {
     trace::BloomProbe p = bloom_probe("u:alice");
     EXPECT_LT(p.h1, 1ull << 32);
@@ -212,6 +233,28 @@ TEST(BlockCopyText, FieldsAreReadAsCopyReadsThem) {
     EXPECT_TRUE(holds(blocks[0].grams, "g:a\\b"));
     EXPECT_TRUE(holds(blocks[0].grams, "g:\\b\t"));
     EXPECT_EQ(blocks[0].first_ts_us, blocks[0].last_ts_us);
+}
+
+// Paths of distinct trigrams beyond what a filter holds: the block's trigram
+// filter claims everything (read by every --path), its keys stay exact.
+TEST(BlockCopyText, PathsBeyondTheTrigramFilterMakeItClaimEverything) {
+    std::string text;
+    const std::string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+    std::uint32_t seed = 7;
+    for (int i = 0; i < 4; ++i) {
+        std::string path = "/";
+        for (int k = 0; k < 8000; ++k) {
+            seed = seed * 1664525u + 1013904223u;
+            path += alphabet[seed >> 26];
+        }
+        text += copy_line("2026-12-02 10:00:0" + std::to_string(i) + "+00", "h", "GET", path,
+                          "200", "user" + std::to_string(i), "\\N", "\\N");
+    }
+    std::vector<trace::BlockSummary> blocks = trace::summarise_request_copy_text(text);
+    ASSERT_EQ(blocks.size(), 1u);
+    EXPECT_EQ(blocks[0].grams, std::string(8, '\xff'));
+    EXPECT_TRUE(holds(blocks[0].keys, "u:user3"));
+    EXPECT_FALSE(holds(blocks[0].keys, "u:user4") && holds(blocks[0].keys, "u:user5"));
 }
 
 TEST(BlockCopyText, AnUnreadableRowMakesItsBlockClaimEverything) {
