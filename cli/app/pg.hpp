@@ -5,6 +5,7 @@
 
 #include <libpq-fe.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -62,11 +63,16 @@ public:
 
     PGconn *raw() const { return conn_.get(); }
 
+    // What a command learnt of the database and may ask again (whether a
+    // table exists), kept as long as this connection: a new one asks anew.
+    std::map<std::string, bool> &facts() { return *facts_; }
+
 private:
     explicit Connection(PGconn *conn) : conn_(conn, PQfinish) {}
     Result check(PGresult *res, const std::string &sql);
 
     std::shared_ptr<PGconn> conn_;
+    std::shared_ptr<std::map<std::string, bool>> facts_ = std::make_shared<std::map<std::string, bool>>();
 };
 
 // libpq's messages end in a newline and may span lines; trace-ctl prints one line.

@@ -1,6 +1,7 @@
 #include "records/anchored_page.hpp"
 
 #include "app/usage_error.hpp"
+#include "records/block_walk.hpp"
 
 #include <algorithm>
 
@@ -53,12 +54,35 @@ Anchor anchor_of(Connection &db, const ColumnSet &set, const ListOptions &opts,
     return a;
 }
 
-Page anchored_page(const ListOptions &opts, RecordFilter filter, const PageQuery &query,
-                   const Anchor &anchor, int extra_rows) {
+RecordFilter anchored_filter(RecordFilter filter, const Anchor &anchor) {
     filter.max_id = anchor.id;
     filter.max_ts = anchor.ts;
-    long long offset = static_cast<long long>(opts.page - 1) * opts.limit;
-    return page_query(query, filter, opts.limit + static_cast<long long>(extra_rows), offset);
+    return filter;
+}
+
+long long page_offset(const ListOptions &opts) {
+    return static_cast<long long>(opts.page - 1) * opts.limit;
+}
+
+Page anchored_page(const ListOptions &opts, RecordFilter filter, const PageQuery &query,
+                   const Anchor &anchor, int extra_rows) {
+    return page_query(query, anchored_filter(std::move(filter), anchor),
+                      opts.limit + static_cast<long long>(extra_rows), page_offset(opts));
+}
+
+std::vector<RecordRow> listed_rows(Connection &db, const ColumnSet &set,
+                                   const RecordFilter &filter, const PageQuery &query,
+                                   long long offset, long long count) {
+    if (reads_blocks(db, set)) {
+        return walk_blocks(db, set, filter, offset, count);
+    }
+    Page statement = page_query(query, filter, count, offset);
+    Result r = db.exec_params(statement.sql, statement.params);
+    std::vector<RecordRow> rows;
+    for (int i = 0; i < r.rows(); ++i) {
+        rows.push_back(row_at(r, i));
+    }
+    return rows;
 }
 
 PageRows read_page(Connection &db, const ColumnSet &set, const ListOptions &opts,
@@ -66,12 +90,11 @@ PageRows read_page(Connection &db, const ColumnSet &set, const ListOptions &opts
     PageRows page;
     page.anchor = anchor_of(db, set, opts, filter);
     // One row more than shown tells whether there is a next page.
-    Page statement = anchored_page(opts, filter, query, page.anchor, 1);
-    Result r = db.exec_params(statement.sql, statement.params);
-    page.more = r.rows() > opts.limit;
-    for (int i = 0; i < std::min(r.rows(), opts.limit); ++i) {
-        page.rows.push_back(row_at(r, i));
-    }
+    std::vector<RecordRow> rows = listed_rows(db, set, anchored_filter(filter, page.anchor),
+                                              query, page_offset(opts), opts.limit + 1LL);
+    page.more = static_cast<long long>(rows.size()) > opts.limit;
+    rows.resize(std::min<size_t>(rows.size(), static_cast<size_t>(opts.limit)));
+    page.rows = std::move(rows);
     return page;
 }
 

@@ -33,12 +33,26 @@ void check_regexes(Connection &db, const RecordFilter &filter);
 Anchor anchor_of(Connection &db, const ColumnSet &set, const ListOptions &opts,
                  const RecordFilter &filter);
 
+// The filter under `anchor`: only rows with id <= anchor.id and ts <= anchor.ts.
+RecordFilter anchored_filter(RecordFilter filter, const Anchor &anchor);
+
+// Rows before page --page of --limit.
+long long page_offset(const ListOptions &opts);
+
 // The statement of page --page of --limit rows (plus `extra_rows`, which tell
 // whether a next page exists) under `anchor`.
 Page anchored_page(const ListOptions &opts, RecordFilter filter, const PageQuery &query,
                    const Anchor &anchor, int extra_rows);
 
+// Matches `offset` .. `offset + count - 1` of `filter`, newest first: by
+// `query`, or for trace.requests through its block summaries where the
+// database has them (block_walk.hpp), whose answer is the same.
+std::vector<RecordRow> listed_rows(Connection &db, const ColumnSet &set,
+                                   const RecordFilter &filter, const PageQuery &query,
+                                   long long offset, long long count);
+
 // The page's rows, whether there is a next page, and the anchor it stands on.
+// Read by listed_rows.
 struct PageRows {
     std::vector<RecordRow> rows;
     bool more = false;

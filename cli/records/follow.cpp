@@ -1,9 +1,11 @@
 #include "records/follow.hpp"
 
+#include "records/anchored_page.hpp"
 #include "records/follow_cursor.hpp"
 #include "records/output/writer.hpp"
 #include "records/page_query.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -55,15 +57,13 @@ int follow_records(const Context &ctx, Connection db, const ColumnSet &shown,
                    const ListOptions &opts, RecordFilter filter, OutputFormat format) {
     std::int64_t start = newest_id(db, shown);
     filter.max_id = start;
-    Page backlog =
-        page_query([&](const WhereClause &w, const std::string &l,
-                       const std::string &o) { return newest_first_query(shown, w, l, o); },
-                   filter, opts.limit, 0);
-    Result r = db.exec_params(backlog.sql, backlog.params);
-    std::vector<RecordRow> rows;
-    for (int i = r.rows() - 1; i >= 0; --i) {  // oldest first, as tail does
-        rows.push_back(row_at(r, i));
-    }
+    std::vector<RecordRow> rows = listed_rows(
+        db, shown, filter,
+        [&](const WhereClause &w, const std::string &l, const std::string &o) {
+            return newest_first_query(shown, w, l, o);
+        },
+        0, opts.limit);
+    std::reverse(rows.begin(), rows.end());  // oldest first, as tail does
     auto writer = make_record_writer(format, shown, std::cout, true, text_width(opts));
     writer->begin(rows);
     std::cout.flush();

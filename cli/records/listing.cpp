@@ -4,6 +4,7 @@
 #include "app/pg.hpp"
 #include "app/time_text.hpp"
 #include "records/anchored_page.hpp"
+#include "records/block_walk.hpp"
 #include "records/follow.hpp"
 #include "records/output/writer.hpp"
 
@@ -37,6 +38,15 @@ void print_footer(const ColumnSet &shown, const ListOptions &opts, size_t rows, 
 
 int print_page(Connection &db, const ColumnSet &shown, const ListOptions &opts, RecordFilter filter,
                const PageQuery &query, OutputFormat format) {
+    if (opts.explain && reads_blocks(db, shown)) {
+        // The walk runs several statements: their plans, in the order run.
+        nlohmann::json plans = nlohmann::json::array();
+        Anchor anchor = anchor_of(db, shown, opts, filter);
+        walk_blocks(db, shown, anchored_filter(filter, anchor), page_offset(opts),
+                    opts.limit + 1LL, &plans);
+        std::cout << plans.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+        return exit_ok;
+    }
     if (opts.explain) {
         Page page = anchored_page(opts, filter, query, anchor_of(db, shown, opts, filter), 1);
         Result plan =

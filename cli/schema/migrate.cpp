@@ -10,6 +10,7 @@
 #include "schema/migrate.hpp"
 
 #include "app/pg.hpp"
+#include "schema/block_backfill.hpp"
 #include "schema/citus.hpp"
 #include "schema/migrations.hpp"
 #include "schema/schema_state.hpp"
@@ -184,6 +185,9 @@ int run_migrate(const Context &ctx, const MigrateOptions &opts) {
     }
     if (!opts.dry_run && !plan.pending.empty()) {
         std::cout << "schema is at version " << version << '\n';
+    }
+    if (!opts.dry_run) {
+        report_backfill(backfill_request_blocks(db), std::cout);
     }
     if (opts.distribute || (distributed && !plan.pending.empty())) {
         if (opts.dry_run) {
