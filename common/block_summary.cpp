@@ -8,6 +8,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <array>
 #include <climits>
 #include <cstdio>
@@ -290,7 +291,21 @@ std::string session_key(std::string_view hash) { return "s:" + std::string(hash)
 std::string session_prefix_key(std::string_view hash) {
     return "s:" + std::string(hash.substr(0, 8));
 }
-std::string client_key(std::string_view addr) { return "c:" + std::string(addr); }
+std::string client_key(std::string_view addr) {
+    // IPv6 has many texts for one address (zeros, case, ::); one form on both
+    // sides: what glibc's inet_ntop makes of it. IPv4 has one already.
+    if (addr.find(':') != std::string_view::npos && addr.size() < INET6_ADDRSTRLEN) {
+        char in[INET6_ADDRSTRLEN];
+        std::memcpy(in, addr.data(), addr.size());
+        in[addr.size()] = '\0';
+        unsigned char bytes[16];
+        char out[INET6_ADDRSTRLEN];
+        if (inet_pton(AF_INET6, in, bytes) == 1 && inet_ntop(AF_INET6, bytes, out, sizeof out)) {
+            return std::string("c:") + out;
+        }
+    }
+    return "c:" + std::string(addr);
+}
 
 std::optional<std::string> client_network_key(std::string_view addr, int prefix_bits) {
     if (prefix_bits != 8 && prefix_bits != 16 && prefix_bits != 24) {
@@ -330,20 +345,30 @@ std::string status_class_key(int status) { return "t:" + std::to_string(status /
 std::string method_key(std::string_view method) { return "m:" + std::string(method); }
 std::string host_key(std::string_view host) { return "h:" + std::string(host); }
 
-void path_trigrams(std::string_view path, std::vector<std::string> &out) {
-    std::unordered_set<std::string> seen(out.begin(), out.end());
-    for (std::size_t i = 0; i + 3 <= path.size(); ++i) {
-        std::string gram = "g:" + std::string(path.substr(i, 3));
+namespace {
+
+void add_grams(std::string_view text, std::size_t n, const char *prefix,
+               std::unordered_set<std::string> &seen, std::vector<std::string> &out) {
+    for (std::size_t i = 0; i + n <= text.size(); ++i) {
+        std::string gram = prefix + std::string(text.substr(i, n));
         if (seen.insert(gram).second) {
             out.push_back(std::move(gram));
         }
     }
 }
 
+}  // namespace
+
+void path_grams(std::string_view path, std::vector<std::string> &out) {
+    std::unordered_set<std::string> seen(out.begin(), out.end());
+    add_grams(path, 3, "g:", seen, out);
+    add_grams(path, 6, "G:", seen, out);
+}
+
 // The literal runs a match must contain. Conservative: whatever it cannot
 // read for sure ends the run, and anything that could change the reading of
 // the whole expression gives up on it.
-std::vector<std::string> regex_required_trigrams(std::string_view re) {
+std::vector<std::string> regex_required_grams(std::string_view re) {
     std::vector<std::string> grams;
     // Directors (***= literal, ***: ARE) and embedded options ((?i) makes it
     // case-insensitive) change what every character means.
@@ -444,8 +469,16 @@ std::vector<std::string> regex_required_trigrams(std::string_view re) {
         return {};
     }
     end_run();
+    std::unordered_set<std::string> seen;
     for (const std::string &r : runs) {
-        path_trigrams(r, grams);
+        if (r.size() >= 6) {
+            add_grams(r, 6, "G:", seen, grams);
+        }
+    }
+    for (const std::string &r : runs) {
+        if (r.size() < 6) {
+            add_grams(r, 3, "g:", seen, grams);
+        }
     }
     return grams;
 }
@@ -472,7 +505,7 @@ void BlockBuilder::add(const BlockRow &row) {
         keys_.add(k.make("s:", row.session->substr(0, 8)));
     }
     if (row.client) {
-        keys_.add(k.make("c:", *row.client));
+        keys_.add(client_key(*row.client));
         for (int bits : {8, 16, 24}) {
             if (auto net = client_network_key(*row.client, bits)) {
                 keys_.add(*net);
@@ -490,10 +523,15 @@ void BlockBuilder::add(const BlockRow &row) {
     // paths cost nothing to summarise.
     if (row.path && !grams_.saturated()) {
         std::string_view p = *row.path;
-        char gram[5] = {'g', ':', 0, 0, 0};
+        char gram[8] = {'g', ':', 0, 0, 0};
         for (std::size_t i = 0; i + 3 <= p.size(); ++i) {
             std::memcpy(gram + 2, p.data() + i, 3);
-            grams_.add(std::string_view(gram, sizeof gram));
+            grams_.add(std::string_view(gram, 5));
+        }
+        gram[0] = 'G';
+        for (std::size_t i = 0; i + 6 <= p.size(); ++i) {
+            std::memcpy(gram + 2, p.data() + i, 6);
+            grams_.add(std::string_view(gram, 8));
         }
     }
     if (current_.row_count == TRACE_BLOCK_ROWS) {

@@ -3,7 +3,7 @@
 // block of up to TRACE_BLOCK_ROWS consecutive rows of one transaction: its time
 // range and two Bloom filters, one of the block's keys (user, session and its
 // 8-digit prefix, client and its IPv4 networks, status and its class, method,
-// host) and one of its paths' trigrams. A listing asks the blocks which time
+// host) and one of its paths' grams (3 and 6 bytes). A listing asks the blocks which time
 // ranges may hold a match, newest first, and reads only those ranges.
 //
 // The module writes the blocks (from the COPY text of each transaction) and
@@ -72,26 +72,32 @@ bool bloom_may_hold(std::string_view filter, const BloomProbe &probe);
 std::string user_key(std::string_view user);              // "u:alice"
 std::string session_key(std::string_view hash);           // "s:" + all 32 digits
 std::string session_prefix_key(std::string_view hash);    // "s:" + the first 8
-std::string client_key(std::string_view addr);            // "c:10.1.2.3"
+// "c:10.1.2.3"; an IPv6 address in one canonical text, however it is written
+// ("c:2001:db8::1" for 2001:DB8:0:0::1).
+std::string client_key(std::string_view addr);
 // The /8, /16 and /24 networks of an IPv4 address in dotted quad, "n8:10.",
-// "n16:10.1.", "n24:10.1.2."; nullopt for anything else (IPv6: its text
-// forms are many, so it is keyed whole only).
+// "n16:10.1.", "n24:10.1.2."; nullopt for anything else (IPv6 is keyed
+// whole only).
 std::optional<std::string> client_network_key(std::string_view addr, int prefix_bits);
 std::string status_key(int status);                      // "t:404"
 std::string status_class_key(int status);                // "t:4xx"
 std::string method_key(std::string_view method);          // "m:GET"
 std::string host_key(std::string_view host);              // "h:web1"
 
-// The distinct trigrams (3 consecutive bytes, "g:" + them) of a path.
-void path_trigrams(std::string_view path, std::vector<std::string> &out);
+// The distinct grams of a path: its trigrams ("g:" + 3 consecutive bytes) and
+// its 6-grams ("G:" + 6). Trigrams serve short literals; 6-grams tell a rare
+// path from common ones whose trigrams it shares (orders/1234 among
+// orders/N: every trigram of it is common, "s/1234" is not).
+void path_grams(std::string_view path, std::vector<std::string> &out);
 
-// The trigrams every string a regular expression (PostgreSQL's ~, case
-// sensitive) matches must contain, from its literal runs: what a path's
-// trigram filter is asked. Empty when the expression offers none it can be
-// sure of (fewer than 3 literal bytes in a row, alternation, embedded options
-// such as (?i), the ***= and ***: directors): then the trigram filter is not
-// asked at all.
-std::vector<std::string> regex_required_trigrams(std::string_view regex);
+// The grams every string a regular expression (PostgreSQL's ~, case
+// sensitive) matches must contain, from its literal runs: a run of 6 bytes or
+// more gives its 6-grams, a shorter one of 3 or more its trigrams; the 6-grams
+// come first. What a path's gram filter is asked. Empty when the expression
+// offers none it can be sure of (no literal run of 3 bytes, alternation,
+// embedded options such as (?i), the ***= and ***: directors): then the gram
+// filter is not asked at all.
+std::vector<std::string> regex_required_grams(std::string_view regex);
 
 // The values of one row that blocks summarise; nullopt is SQL NULL.
 struct BlockRow {
@@ -106,7 +112,7 @@ struct BlockSummary {
     std::int64_t last_ts_us = 0;
     std::uint32_t row_count = 0;
     std::string keys;   // Bloom filter of the keys above
-    std::string grams;  // Bloom filter of the paths' trigrams
+    std::string grams;  // Bloom filter of the paths' grams
 };
 
 // Summarises rows one by one into blocks of TRACE_BLOCK_ROWS.

@@ -10,7 +10,7 @@
 -- 256 of them (common/block_summary.hpp): the block's time range and two Bloom
 -- filters, one of its keys (user, session and its 8-digit prefix, client and
 -- its IPv4 networks, status and its class, method, host) and one of its paths'
--- trigrams. A few hundred bytes per 256 rows, appended in time order.
+-- grams (3 and 6 bytes). A few kilobytes per 256 rows, appended in time order.
 --
 -- A listing asks the blocks which may hold its filter's keys, newest first,
 -- and reads the rows of their time ranges through requests_ts_idx; it is
@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS trace.request_blocks (
     last_ts     timestamptz NOT NULL,
     row_count   integer     NOT NULL,
     keys        bytea       NOT NULL,           -- Bloom filter of the rows' keys
-    grams       bytea       NOT NULL,           -- Bloom filter of the paths' trigrams
+    grams       bytea       NOT NULL,           -- Bloom filter of the paths' 3- and 6-grams
     PRIMARY KEY (host, batch_id, block)
 );
 

@@ -61,7 +61,15 @@ std::optional<std::string> client_filter_key(const ClientFilter &client) {
         prefix = std::stoi(address.substr(slash + 1));
         address.resize(slash);
     }
-    unsigned char bytes[4];
+    unsigned char bytes[16];
+    if (inet_pton(AF_INET6, address.c_str(), bytes) == 1) {
+        // An IPv6 address is keyed whole (client_key makes its text
+        // canonical); a network of it has no key.
+        if (slash == std::string::npos || prefix == 128) {
+            return trace::client_key(address);
+        }
+        return std::nullopt;
+    }
     if (inet_pton(AF_INET, address.c_str(), bytes) != 1) {
         return std::nullopt;
     }
@@ -115,9 +123,9 @@ BlockPredicate block_predicate(const RecordFilter &filter) {
         }
     }
     if (filter.path_regex) {
-        std::vector<std::string> grams = trace::regex_required_trigrams(*filter.path_regex);
-        if (grams.size() > max_path_trigrams) {
-            grams.resize(max_path_trigrams);
+        std::vector<std::string> grams = trace::regex_required_grams(*filter.path_regex);
+        if (grams.size() > max_path_grams) {
+            grams.resize(max_path_grams);
         }
         for (const std::string &g : grams) {
             p.all.push_back({{BloomColumn::grams, g}});

@@ -16,7 +16,7 @@
 
 namespace trace_ctl {
 
-// The Bloom filters of a block: its keys and its paths' trigrams.
+// The Bloom filters of a block: its keys and its paths' grams.
 enum class BloomColumn { keys, grams };
 
 struct BloomKey {
@@ -44,9 +44,9 @@ std::optional<std::vector<std::string>> status_range_keys(const StatusRange &ran
 // IPv6 and for networks wider than /8.
 std::optional<std::string> client_filter_key(const ClientFilter &client);
 
-// A --path regex asks at most this many trigrams: each one more narrows
+// A --path regex asks at most this many grams (its 6-grams first): each one more narrows
 // little, and each costs two parameters and four bit tests a block.
-constexpr size_t max_path_trigrams = 16;
+constexpr size_t max_path_grams = 16;
 
 }  // namespace trace_ctl
 

@@ -69,9 +69,12 @@ TEST(BlockKeys, ClientAddressAndNetworks) {
     EXPECT_EQ(client_filter_key(client("10.0.0.0/15")), trace::client_network_key("10.0.0.0", 8));
     EXPECT_FALSE(client_filter_key(client("10.0.0.0/7")));
     EXPECT_FALSE(client_filter_key(client("0.0.0.0/0")));
-    EXPECT_FALSE(client_filter_key(client("2001:db8::1")));
+    // IPv6: the address whole, in one text however it is typed; no network.
+    EXPECT_EQ(client_filter_key(client("2001:db8::1")), "c:2001:db8::1");
+    EXPECT_EQ(client_filter_key(client("2001:DB8:0:0:0::1")), "c:2001:db8::1");
+    EXPECT_EQ(client_filter_key(client("2001:db8::1/128")), "c:2001:db8::1");
+    EXPECT_EQ(client_filter_key(client("::ffff:10.1.2.3")), "c:::ffff:10.1.2.3");
     EXPECT_FALSE(client_filter_key(client("2001:db8::/32")));
-    EXPECT_FALSE(client_filter_key(client("::ffff:10.1.2.3")));
 }
 
 TEST(BlockKeys, ClientNetworkKeyIsTheRowsKey) {
@@ -116,26 +119,26 @@ TEST(BlockKeys, MethodsAreAlternativesOtherFiltersAllHold) {
     EXPECT_EQ(keys_only(p.all[1]), (std::vector<std::string>{trace::host_key("web-2")}));
 }
 
-TEST(BlockKeys, PathTrigramsEachMustHold) {
+TEST(BlockKeys, PathGramsEachMustHold) {
     RecordFilter f;
     f.path_regex = "^/static/img/29";
     BlockPredicate p = block_predicate(f);
-    std::vector<std::string> grams = trace::regex_required_trigrams(*f.path_regex);
+    std::vector<std::string> grams = trace::regex_required_grams(*f.path_regex);
     ASSERT_FALSE(grams.empty());
-    ASSERT_EQ(p.all.size(), std::min(grams.size(), max_path_trigrams));
+    ASSERT_EQ(p.all.size(), std::min(grams.size(), max_path_grams));
     for (size_t i = 0; i < p.all.size(); ++i) {
         ASSERT_EQ(p.all[i].size(), 1u);
         EXPECT_EQ(p.all[i][0], (BloomKey{BloomColumn::grams, grams[i]}));
     }
     f.path_regex = std::string(300, 'a') + std::string("bcdefghijklmnopqrstuvwxyz");
-    EXPECT_EQ(block_predicate(f).all.size(), max_path_trigrams);
+    EXPECT_EQ(block_predicate(f).all.size(), max_path_grams);
 }
 
 TEST(BlockKeys, NoKeyForWhatBlocksDoNotHold) {
     RecordFilter f;
     f.referer_regex = "^https://";
     f.fields = "{\"a\":\"b\"}";
-    f.client = client("2001:db8::1");
+    f.client = client("2001:db8::/32");
     f.path_regex = "a|b";
     f.max_id = 10;
     EXPECT_TRUE(block_predicate(f).empty());

@@ -53,7 +53,7 @@ bool holds(const std::string &filter, const std::string &key) {
 
 std::vector<std::string> trigrams(const std::string &s) {
     std::vector<std::string> out;
-    trace::path_trigrams(s, out);
+    trace::path_grams(s, out);
     return out;
 }
 
@@ -131,6 +131,9 @@ TEST(BlockKeys, NamesAndNetworks) {
     EXPECT_EQ(trace::client_network_key("10.1.2.3", 16), "n16:10.1.");
     EXPECT_EQ(trace::client_network_key("10.1.2.3", 24), "n24:10.1.2.");
     EXPECT_EQ(trace::client_network_key("10.1.2.3", 12), std::nullopt);
+    EXPECT_EQ(trace::client_key("2001:0DB8:0000::0001"), "c:2001:db8::1");
+    EXPECT_EQ(trace::client_key("::1"), "c:::1");
+    EXPECT_EQ(trace::client_key("not:an address"), "c:not:an address");
     EXPECT_EQ(trace::client_network_key("2001:db8::1", 16), std::nullopt);
     EXPECT_EQ(trace::client_network_key("10.01.2.3", 16), std::nullopt);  // not PostgreSQL's form
     EXPECT_EQ(trace::client_network_key("10.1.2.256", 8), std::nullopt);
@@ -139,26 +142,30 @@ TEST(BlockKeys, NamesAndNetworks) {
 }
 
 TEST(BlockRegex, LiteralRunsGiveTheirTrigrams) {
-    EXPECT_EQ(trace::regex_required_trigrams("^/api/v1"),
-              (std::vector<std::string>{"g:/ap", "g:api", "g:pi/", "g:i/v", "g:/v1"}));
-    EXPECT_EQ(trace::regex_required_trigrams("ab\\.cd"),
+    // A run of 6 or more gives its 6-grams, first; a shorter one its trigrams.
+    EXPECT_EQ(trace::regex_required_grams("^/api/v1"),
+              (std::vector<std::string>{"G:/api/v", "G:api/v1"}));
+    EXPECT_EQ(trace::regex_required_grams("ord.orders/1234$"),
+              (std::vector<std::string>{"G:orders", "G:rders/", "G:ders/1", "G:ers/12", "G:rs/123",
+                                        "G:s/1234", "g:ord"}));
+    EXPECT_EQ(trace::regex_required_grams("ab\\.cd"),
               (std::vector<std::string>{"g:ab.", "g:b.c", "g:.cd"}));
     // The optional character leaves its run: "abc?d" matches "abd".
-    EXPECT_EQ(trace::regex_required_trigrams("xyzabc?d"),
+    EXPECT_EQ(trace::regex_required_grams("xyzabc?d"),
               (std::vector<std::string>{"g:xyz", "g:yza", "g:zab"}));
-    EXPECT_EQ(trace::regex_required_trigrams("abc+def"),
+    EXPECT_EQ(trace::regex_required_grams("abc+def"),
               (std::vector<std::string>{"g:abc", "g:def"}));
-    EXPECT_EQ(trace::regex_required_trigrams("[/x]abc{2}"), (std::vector<std::string>{}));
-    EXPECT_EQ(trace::regex_required_trigrams("[]a]xyzw"),
+    EXPECT_EQ(trace::regex_required_grams("[/x]abc{2}"), (std::vector<std::string>{}));
+    EXPECT_EQ(trace::regex_required_grams("[]a]xyzw"),
               (std::vector<std::string>{"g:xyz", "g:yzw"}));
 }
 
 TEST(BlockRegex, GivesUpWhereNothingIsSure) {
     for (const char *re : {"abc|def", "(?i)abcdef", "***=abcdef", "***:abcdef", "ab", "a.b.c",
                            "(abcdef)", "x(abc|def)y", "\\d\\d\\d", "abc(", "abc)", "[abc"}) {
-        EXPECT_TRUE(trace::regex_required_trigrams(re).empty()) << re;
+        EXPECT_TRUE(trace::regex_required_grams(re).empty()) << re;
     }
-    EXPECT_EQ(trace::regex_required_trigrams("(a|b)xyz(c)"), (std::vector<std::string>{"g:xyz"}));
+    EXPECT_EQ(trace::regex_required_grams("(a|b)xyz(c)"), (std::vector<std::string>{"g:xyz"}));
 }
 
 // Every trigram a regex requires is in every string it matches: checked with
@@ -175,7 +182,7 @@ TEST(BlockRegex, RequiredTrigramsAreInEveryMatch) {
         {"wp-(admin|login)\\.php", {"/wp-admin.php", "/wp-login.php"}},
     };
     for (const auto &[re, matches] : cases) {
-        std::vector<std::string> need = trace::regex_required_trigrams(re);
+        std::vector<std::string> need = trace::regex_required_grams(re);
         for (const std::string &s : matches) {
             ASSERT_TRUE(std::regex_search(s, std::regex(re))) << re << " " << s;
             std::vector<std::string> have = trigrams(s);
