@@ -67,6 +67,10 @@ my @CANDIDATES = (
     # summarised as the module writes them
     { name => 'shipped (0001-0006)', like => 'INCLUDING ALL', summaries => 1, summarised => 1 },
     { name => 'before 0006', indexes => \@BEFORE_0006 },
+    # the lever left: the primary key (id, host), which --follow, prune by
+    # count and the pages' anchor walk
+    { name => 'shipped, no primary key', like => 'INCLUDING ALL', summaries => 1, summarised => 1,
+        drop_pk => 1 },
     { name => 'primary key only', indexes => ['PRIMARY KEY'] },
     { name => 'heap only', indexes => [] },
     { name => 'b-tree on ts', indexes => ['(ts)'] },
@@ -100,6 +104,7 @@ sub create_candidate {
     $dbh->do("DROP TABLE IF EXISTS $table, ${table}_blocks");
     $dbh->do("CREATE TABLE $table (LIKE trace.requests "
         . ($c->{like} // 'INCLUDING DEFAULTS INCLUDING IDENTITY') . ')');
+    $dbh->do("ALTER TABLE $table DROP CONSTRAINT ${table}_pkey") if $c->{drop_pk};
     for my $index (@{ $c->{indexes} // [] }) {
         $dbh->do($index eq 'PRIMARY KEY' ? "ALTER TABLE $table ADD PRIMARY KEY (id, host)"
             : "CREATE INDEX ON $table $index");
@@ -108,6 +113,10 @@ sub create_candidate {
     # One row per block of a batch, as trace.request_blocks (sql/0006): its
     # time range, a Bloom filter of its keys and one of its paths' trigrams.
     $dbh->do("CREATE TABLE ${table}_blocks (LIKE trace.request_blocks INCLUDING ALL)");
+    # LIKE copies no storage parameters (0006's toast_tuple_target)
+    my ($options) = $dbh->selectrow_array(
+        "SELECT array_to_string(reloptions, ', ') FROM pg_class WHERE oid = 'trace.request_blocks'::regclass");
+    $dbh->do("ALTER TABLE ${table}_blocks SET ($options)") if $options;
 }
 
 # The summaries of a row set, block by block: [offset, bloom, paths].
@@ -171,9 +180,14 @@ sub finish_deferred {
 # candidate also in batches 4 and 16 times larger (trace_batch_size 1m and
 # 4m), for what a transaction costs apart from its rows.
 my @RUNS = ((map { [ $_, $BATCH ] } @CANDIDATES),
-    map { ([ $CANDIDATES[4], $_ ], [ $CANDIDATES[0], $_ ]) } $BATCH * 4, $BATCH * 16);
+    map { ([ $CANDIDATES[5], $_ ], [ $CANDIDATES[0], $_ ], [ $CANDIDATES[2], $_ ]) }
+        $BATCH * 4, $BATCH * 16);
+# BENCH_CANDIDATES=REGEX: only the runs whose "name batch" matches it.
+if (defined(my $only = $ENV{BENCH_CANDIDATES})) {
+    @RUNS = grep { "$_->[0]{name} $_->[1]" =~ /$only/ } @RUNS;
+}
 my %rowsets;
-for my $size (map { $_->[1] } @RUNS) {
+for my $size ($BATCH, map { $_->[1] } @RUNS) {
     $rowsets{$size} //= [ map {
         my $rows = make_rows(%SITE, count => $size, seed => $_);
         [ $rows, block_summaries($rows) ];
@@ -275,20 +289,30 @@ my @FILTERS = (
 );
 my $LIMIT = 50;
 
+# Each listing's time in PostgreSQL (EXPLAIN ANALYZE's execution time of its
+# statements, summed), and its rows.
 sub before_page {
     my ($f) = @_;
     my $where = $f->[1] ? "WHERE $f->[1]" : '';
-    return [ map { $_->[0] } @{ $dbh->selectall_arrayref(
-        "SELECT id FROM bench_read_before $where ORDER BY ts DESC, id DESC LIMIT $LIMIT") } ];
+    my $sql = "SELECT id FROM bench_read_before $where ORDER BY ts DESC, id DESC LIMIT $LIMIT";
+    my ($plan) = $dbh->selectrow_array("EXPLAIN (ANALYZE, FORMAT JSON) $sql");
+    my $ms = JSON::PP::decode_json($plan)->[0]{'Execution Time'};
+    return ($ms, [ map { $_->[0] } @{ $dbh->selectall_arrayref($sql) } ]);
 }
 
-# trace-ctl as a person runs it: process start, connection and the listing.
+# trace-ctl itself: its --explain gives the plan of every statement it runs.
 sub shipped_page {
     my ($f) = @_;
-    my ($rc, $out, $err) = $t->trace_ctl('requests', '--db', $pg->conninfo, '--format', 'json',
-        '--limit', $LIMIT, @{ $f->[2] });
-    die "trace-ctl requests @{ $f->[2] }: $err" if $rc;
-    return [ map { $_->{id} } @{ JSON::PP::decode_json($out) } ];
+    my @args = ('requests', '--db', $pg->conninfo, '--format', 'json', '--limit', $LIMIT, @{ $f->[2] });
+    my ($rc, $out, $err) = $t->trace_ctl(@args, '--explain');
+    die "trace-ctl @args --explain: $err" if $rc;
+    my $plans = JSON::PP::decode_json($out);
+    $plans = [$plans] if ref $plans eq 'HASH';
+    my $ms = 0;
+    $ms += $_->{'Execution Time'} // 0 for map { ref $_ eq 'ARRAY' ? @$_ : $_ } @$plans;
+    ($rc, $out, $err) = $t->trace_ctl(@args);
+    die "trace-ctl @args: $err" if $rc;
+    return ($ms, [ map { $_->{id} } @{ JSON::PP::decode_json($out) } ]);
 }
 
 # The ids of both tables are their own; the rows are compared by what they hold.
@@ -301,22 +325,14 @@ sub row_keys {
     return join "\n", @$r;
 }
 
-# What starting trace-ctl and connecting costs, without a listing to speak of.
-my @start_ms;
-for (1 .. 5) {
-    my $t0 = time;
-    $t->trace_ctl('requests', '--db', $pg->conninfo, '--format', 'json', '--limit', 1);
-    push @start_ms, 1e3 * (time - $t0);
-}
-printf "trace-ctl requests --limit 1 (start, connect, one row): %.1f ms\n", median(@start_ms);
 printf "%-26s %12s %12s %8s\n", 'first page of', 'before ms', 'shipped ms', 'rows';
 for my $f (@FILTERS) {
     my (%ms, %ids);
     for my $try (1 .. 5) {
         for my $way ([ before => \&before_page ], [ shipped => \&shipped_page ]) {
-            my $t0 = time;
-            $ids{ $way->[0] } = $way->[1]->($f);
-            push @{ $ms{ $way->[0] } }, 1e3 * (time - $t0);
+            my ($ms, $ids) = $way->[1]->($f);
+            push @{ $ms{ $way->[0] } }, $ms;
+            $ids{ $way->[0] } = $ids;
         }
     }
     # the same rows, or the listing is wrong

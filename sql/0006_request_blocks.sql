@@ -41,8 +41,12 @@ CREATE TABLE IF NOT EXISTS trace.request_blocks (
 );
 
 -- A Bloom filter does not compress; kept in the row, it is read without TOAST.
+-- And PostgreSQL would try to compress every row of more than 2 kB (most
+-- blocks have 3 to 5 kB of filters) before storing it as it is: it is told to
+-- try only for rows that do not fit a page anyway.
 ALTER TABLE trace.request_blocks ALTER COLUMN keys SET STORAGE MAIN,
                                  ALTER COLUMN grams SET STORAGE MAIN;
+ALTER TABLE trace.request_blocks SET (toast_tuple_target = 8160);
 
 -- Newest blocks first; and prune's cutoff.
 CREATE INDEX IF NOT EXISTS request_blocks_last_ts_idx ON trace.request_blocks (last_ts);
