@@ -15,17 +15,19 @@
 # The shipped schema (sql/0006) keeps, besides the rows, one row per block
 # of 256 rows of a batch in trace.request_blocks (its time range, a Bloom
 # filter of its users, sessions, clients, statuses, methods and hosts, and one
-# of its paths' trigrams), which the writer computes and sends in the batch's
-# transaction; the candidates with "block summ." do the same.
+# of its paths' 3- and 6-grams: the module's keys, Bench::IngestRows), which
+# the writer computes and sends in the batch's transaction; the candidates
+# with "block summ." do the same.
 #
 # Reading: BENCH_READ_ROWS rows (default 1,000,000) of distinct batches, with a
 # few rare rows in the middle, in a copy of trace.requests with the indexes it
 # had before 0006 (listed by the plain query of then) and in trace.requests
 # itself, its blocks written by `trace-ctl migrate` (listed by `trace-ctl
-# requests`, process start and connection included: the line above the table
-# says how much that is); the first page (50 rows, newest first) of each
-# filter, median of 5, in milliseconds, and whether both found the same rows.
-# BENCH_READ_ROWS=0 skips it.
+# requests`); the first page (50 rows, newest first) of each filter, median of
+# 5, in milliseconds of PostgreSQL's time (EXPLAIN ANALYZE's execution time of
+# every statement, from trace-ctl's own --explain), and whether both found the
+# same rows. BENCH_READ_ROWS=0 skips it. BENCH_CANDIDATES=REGEX runs only the
+# writing runs whose "name batch" matches.
 #
 # Usage: bench/ingest.pl [BUILD_DIR]   (after `make`; BENCH_ROWS per round,
 # default 200000; BENCH_ROUNDS, default 3)

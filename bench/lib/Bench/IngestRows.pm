@@ -99,17 +99,18 @@ sub bloom {
     return $filter;
 }
 
-# A path's trigrams, as the keys of the path filter.
-sub path_trigrams {
+# A path's grams, as the keys of the path filter: its trigrams and its
+# 6-grams, as the module makes them (common/block_summary.cpp).
+sub path_grams {
     my ($path) = @_;
-    return map { 'g:' . substr($path, $_, 3) } 0 .. length($path) - 3;
+    return (map({ 'g:' . substr($path, $_, 3) } 0 .. length($path) - 3),
+        map({ 'G:' . substr($path, $_, 6) } 0 .. length($path) - 6));
 }
 
-# What a summary of a block of rows (consecutive rows of one batch) would
-# hold: a Bloom filter over the block's distinct keys (user, session and its
-# 8-digit prefix, client, path, status and its class, method, host), and one
-# over the trigrams of its paths, for regular expressions. Each small enough
-# to stay in the summary's row (no TOAST).
+# What the summary of a block of rows (consecutive rows of one batch) holds,
+# key for key as the module's: a Bloom filter over the block's distinct keys
+# (user, session and its 8-digit prefix, client and its /8, /16 and /24,
+# status and its class, method, host), and one over its paths' grams.
 sub batch_summary {
     my ($rows) = @_;
     my (%keys, %grams);
@@ -118,12 +119,13 @@ sub batch_summary {
         $keys{"s:$r->{session}"} = 1;
         $keys{ 's:' . substr($r->{session}, 0, 8) } = 1;
         $keys{"c:$r->{client_addr}"} = 1;
-        $keys{"p:$r->{path}"} = 1;
+        my @octets = split /\./, $r->{client_addr};
+        $keys{ "n${\ (8 * $_)}:" . join('.', @octets[ 0 .. $_ - 1 ]) . '.' } = 1 for 1 .. 3;
         $keys{"t:$r->{status}"} = 1;
         $keys{ 't:' . substr($r->{status}, 0, 1) . 'xx' } = 1;
         $keys{"m:$r->{method}"} = 1;
         $keys{"h:$r->{host}"} = 1;
-        $grams{$_} = 1 for path_trigrams($r->{path});
+        $grams{$_} = 1 for path_grams($r->{path});
     }
     return (bloom(sort keys %keys), bloom(sort keys %grams));
 }
