@@ -113,9 +113,11 @@ BackfillResult backfill_locked(Connection &db, BackfillResult r) {
         }
     }
     db.exec("CLOSE backfill_rows");
-    db.exec_params("INSERT INTO trace.request_blocks_backfill (through_id) VALUES ($1::bigint) "
-                   "ON CONFLICT (one) DO UPDATE SET through_id = EXCLUDED.through_id, "
-                   "done_at = now()",
+    // now() in the VALUES, not in DO UPDATE: Citus (a reference table there)
+    // takes only immutable functions in DO UPDATE.
+    db.exec_params("INSERT INTO trace.request_blocks_backfill (through_id, done_at) "
+                   "VALUES ($1::bigint, now()) ON CONFLICT (one) DO UPDATE SET "
+                   "through_id = EXCLUDED.through_id, done_at = EXCLUDED.done_at",
                    {std::to_string(through)});
     r.blocks = writer.written();
     r.through_id = through;

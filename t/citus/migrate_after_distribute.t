@@ -94,12 +94,18 @@ is($pg->value(q{SELECT fields->>'a' FROM trace.requests WHERE path = '/new'}), '
 ($rc, $out, $err) = $t->trace_ctl(@db, 'requests', '--path', '^/new$', '--format', 'json');
 is($rc, 0, 'trace-ctl requests --path on the coordinator') or diag($err);
 like($out, qr{"/new"}, '... finds the row');
+# migrate wrote the blocks of the 300 rows from before 0006; the row just
+# written without one (as an older module writes) is the one not covered.
 ($rc, $out, $err) = $t->trace_ctl(@db, 'status');
-like($out, qr/^summaries\s+301 request rows that no block covers \(run trace-ctl migrate to summarise them\)$/m,
-    'status counts the rows from before 0006 as not covered') or diag("$out$err");
+like($out, qr/^summaries\s+1 request row that no block covers \(run trace-ctl migrate to summarise them\)$/m,
+    'status counts the row written after the backfill as not covered') or diag("$out$err");
 
 ($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
 is($rc, 0, 'migrate --distribute again') or diag($err);
 like($out, qr/nothing to do.*nothing to do/s, '... has nothing to apply and nothing to distribute');
+like($out, qr/^summarised 1 rows? in 1 blocks?/m, '... and summarises the one row no block covered');
+($rc, $out, $err) = $t->trace_ctl(@db, 'status');
+like($out, qr/^summaries\s+every request row is covered by a block/m, '... after which every row is')
+    or diag("$out$err");
 
 $t->done;
