@@ -12,7 +12,7 @@
 # and counted before the clock stops), median and range over the rounds, and
 # rows/s.
 #
-# The shipped schema (sql/0006) keeps, besides the rows, one row per block
+# The shipped schema (sql/0006, 0007) keeps, besides the rows, one row per block
 # of 256 rows of a batch in trace.request_blocks (its time range, a Bloom
 # filter of its users, sessions, clients, statuses, methods and hosts, and one
 # of its paths' 3- and 6-grams: the module's keys, Bench::IngestRows), which
@@ -64,15 +64,19 @@ my @BEFORE_0006 = ('PRIMARY KEY', '(ts)', '(user_name, ts DESC)',
     '(session, ts DESC) WHERE session IS NOT NULL', '(status, ts DESC)', '(method, ts DESC)',
     '(host, ts DESC)', '(client_addr, ts DESC)', 'USING gin (path trace.gin_trgm_ops)');
 my @CANDIDATES = (
-    # trace.requests as migrated (its primary key, requests_ts_idx, the partial
-    # index of rows not summarised) and trace.request_blocks, the rows marked
-    # summarised as the module writes them
-    { name => 'shipped (0001-0006)', like => 'INCLUDING ALL', summaries => 1, summarised => 1 },
+    # trace.requests as migrated (requests_ts_idx, the partial index of rows
+    # not summarised; no primary key since 0007) and trace.request_blocks,
+    # the rows marked summarised as the module writes them
+    { name => 'shipped (0001-0007)', like => 'INCLUDING ALL', summaries => 1, summarised => 1 },
     { name => 'before 0006', indexes => \@BEFORE_0006 },
-    # the lever left: the primary key (id, host), which --follow, prune by
-    # count and the pages' anchor walk
-    { name => 'shipped, no primary key', like => 'INCLUDING ALL', summaries => 1, summarised => 1,
-        drop_pk => 1 },
+    # 0006 as released: the same with the primary key (id, host) that 0007 drops
+    { name => '0006 (primary key)', like => 'INCLUDING ALL', summaries => 1, summarised => 1,
+        indexes => ['PRIMARY KEY'] },
+    # what --follow could read instead of the ledger and the blocks
+    { name => 'shipped + BRIN id', like => 'INCLUDING ALL', summaries => 1, summarised => 1,
+        indexes => [sprintf($BRIN, 'id')], brin => 1 },
+    { name => 'shipped + b-tree id', like => 'INCLUDING ALL', summaries => 1, summarised => 1,
+        indexes => ['(id)'] },
     { name => 'primary key only', indexes => ['PRIMARY KEY'] },
     { name => 'heap only', indexes => [] },
     { name => 'b-tree on ts', indexes => ['(ts)'] },
@@ -106,7 +110,6 @@ sub create_candidate {
     $dbh->do("DROP TABLE IF EXISTS $table, ${table}_blocks");
     $dbh->do("CREATE TABLE $table (LIKE trace.requests "
         . ($c->{like} // 'INCLUDING DEFAULTS INCLUDING IDENTITY') . ')');
-    $dbh->do("ALTER TABLE $table DROP CONSTRAINT ${table}_pkey") if $c->{drop_pk};
     for my $index (@{ $c->{indexes} // [] }) {
         $dbh->do($index eq 'PRIMARY KEY' ? "ALTER TABLE $table ADD PRIMARY KEY (id, host)"
             : "CREATE INDEX ON $table $index");
@@ -173,17 +176,19 @@ sub send_batch {
 sub finish_deferred {
     my ($c, $table) = @_;
     return unless $c->{brin};
-    $dbh->do("SELECT brin_summarize_new_values(indexrelid) FROM pg_index WHERE indrelid = '$table'::regclass");
+    $dbh->do("SELECT brin_summarize_new_values(i.indexrelid) FROM pg_index i"
+        . " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+        . " WHERE i.indrelid = '$table'::regclass AND a.amname = 'brin'");
 }
 
 # --- writing ---------------------------------------------------------------------------
 
-# Every candidate in batches of $BATCH rows; the b-tree on ts and the summary
-# candidate also in batches 4 and 16 times larger (trace_batch_size 1m and
-# 4m), for what a transaction costs apart from its rows.
+# Every candidate in batches of $BATCH rows; the b-tree on ts, shipped and
+# 0006 also in batches 4 and 16 times larger (trace_batch_size 1m and 4m), for
+# what a transaction costs apart from its rows, and the id indexes at 1m.
 my @RUNS = ((map { [ $_, $BATCH ] } @CANDIDATES),
-    map { ([ $CANDIDATES[5], $_ ], [ $CANDIDATES[0], $_ ], [ $CANDIDATES[2], $_ ]) }
-        $BATCH * 4, $BATCH * 16);
+    (map { [ $CANDIDATES[$_], $BATCH * 4 ] } 7, 0, 2, 3, 4),
+    (map { [ $CANDIDATES[$_], $BATCH * 16 ] } 7, 0, 2));
 # BENCH_CANDIDATES=REGEX: only the runs whose "name batch" matches it.
 if (defined(my $only = $ENV{BENCH_CANDIDATES})) {
     @RUNS = grep { "$_->[0]{name} $_->[1]" =~ /$only/ } @RUNS;

@@ -35,8 +35,13 @@ my %indexes = map { $_ => 1 } @{ $pg->dbh->selectcol_arrayref(q{SELECT indexname
 is_deeply([grep { $indexes{$_} } map { "requests_${_}_idx" }
         qw(user_ts session_ts status_ts method_ts host_ts client_ts path_trgm)], [],
     'trace.requests: the seven reading indexes of 0002 are gone');
-is_deeply([grep { !$indexes{$_} } qw(requests_pkey requests_ts_idx requests_unsummarised_idx)], [],
-    '... its primary key and ts index stay, and the index of the rows not summarised is there');
+is_deeply([grep { !$indexes{$_} } qw(requests_ts_idx requests_unsummarised_idx)], [],
+    '... its ts index stays, and the index of the rows not summarised is there');
+# 0007: no primary key; the reader may read the identity sequence instead.
+is_deeply([sort keys %indexes], [qw(requests_ts_idx requests_unsummarised_idx)],
+    '... and they are its only indexes: the primary key is gone');
+ok($pg->value(q{SELECT has_sequence_privilege('trace_reader', 'trace.requests_id_seq', 'SELECT')}),
+    'trace_reader may read the sequence of the ids of trace.requests');
 is($pg->value('SELECT count(*) FROM trace.schema_migrations'), $migrations,
     'every migration recorded');
 like($pg->value('SELECT checksum FROM trace.schema_migrations WHERE version = 1'),

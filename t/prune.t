@@ -1,7 +1,8 @@
-# trace-ctl prune keeps the newest max_log_count rows of trace.requests (and
-# of trace.audit when asked), in batches that advance a lower bound, while
-# nginx keeps inserting: on a million rows it keeps exactly the newest N and
-# every row inserted meanwhile survives. It also forgets old ledger entries and
+# trace-ctl prune keeps the newest max_log_count rows of trace.requests (the
+# latest by time: it has no index on id) and of trace.audit when asked (by id),
+# in batches that advance a lower bound, while nginx keeps inserting: on a
+# million rows it keeps exactly the newest N and every row inserted meanwhile
+# survives. It also forgets old ledger entries and
 # rejected rows, says what it did, and runs as trace_maintainer.
 
 use strict;
@@ -40,8 +41,8 @@ is($bulk_max - $bulk_min + 1, $bulk, 'the bulk rows have consecutive ids');
 # --- dry run --------------------------------------------------------------------------
 my ($rc, $out, $err) = prune('--dry-run');
 is($rc, 0, 'dry run succeeds') or diag($err);
-my $expect_cutoff = $bulk_max - $keep + 1;
-like($out, qr/^trace\.requests: would delete ${\($bulk - $keep)} rows with id < $expect_cutoff and keep the newest $keep$/m,
+my $expect_cutoff = $pg->value('SELECT ts FROM trace.requests WHERE id = ?', $bulk_max - $keep + 1);
+like($out, qr/^trace\.requests: would delete ${\($bulk - $keep)} rows older than \Q$expect_cutoff\E and keep the newest $keep$/m,
     'dry run says how many rows it would delete and where the cutoff is');
 like($out, qr/^trace\.audit: every row kept \(neither max_audit_count nor max_audit_age_days is set\)$/m,
     'dry run: audit rows are kept when max_audit_count is not set');
@@ -78,8 +79,8 @@ my $inserted = Trace::Test::slurp("$dir/inserted");
 
 is($rc, 0, 'prune succeeds while rows are being inserted') or diag($err);
 diag(sprintf('pruned %d rows in %.2f s (%s)', $bulk - $keep, $took, $out =~ /\(([\d.]+ s)\)/));
-my ($deleted, $cutoff) = $out =~ /^trace\.requests: deleted (\d+) rows with id < (\d+), kept the newest $keep \(/m;
-ok(defined $deleted, 'prune says how many rows it deleted and below which id') or diag($out);
+my ($deleted, $cutoff) = $out =~ /^trace\.requests: deleted (\d+) rows older than (.+?), kept the newest $keep \(/m;
+ok(defined $deleted, 'prune says how many rows it deleted and before which time') or diag($out);
 cmp_ok($took, '<', 20, 'a million rows are pruned in seconds, not minutes');
 
 cmp_ok($inserted, '>', 0, 'the inserter inserted rows');
@@ -93,7 +94,8 @@ my ($kept_min, $kept_max, $kept) = @{ $pg->sql(q{SELECT min(id), max(id), count(
     FROM trace.requests WHERE host = 'bulk'})->[0] };
 is($kept_max, $bulk_max, 'the newest bulk row is kept');
 is($kept, $kept_max - $kept_min + 1, 'the kept bulk rows are the newest, without holes');
-is($kept_min, $cutoff, 'every bulk row below the cutoff is gone, every one above it kept');
+is($pg->value(q{SELECT ts = ?::timestamptz FROM trace.requests WHERE id = ?}, $cutoff, $kept_min), 1,
+    'every bulk row before the cutoff is gone, every one from it on kept');
 is($deleted, $bulk - $kept, 'the reported count is what was deleted');
 # At the cutoff, the newest N rows were the kept bulk rows plus the inserter's rows
 # committed by then (0 to all of them): exactly N, no more, no fewer.
@@ -102,16 +104,17 @@ ok($concurrent_at_cutoff >= 0 && $concurrent_at_cutoff <= $inserted,
     "the cutoff kept exactly the newest $keep rows of those present at the time")
     or diag("kept $kept bulk rows, inserter wrote $inserted");
 
-# The batches: each at most --batch-size ids, in ascending, non-overlapping ranges.
-my @ranges = $err =~ /^trace\.requests: ids (\d+) to (\d+): (\d+) deleted$/mg;
-my ($ordered, $sized, $sum, $previous_hi) = (1, 1, 0, 0);
+# The batches: each at most --batch-size rows, in ascending, adjoining time
+# ranges (timestamptz text of one format sorts as the times do).
+my @ranges = $err =~ /^trace\.requests: from (.+?) to (.+?): (\d+) deleted$/mg;
+my ($ordered, $sized, $sum, $previous_hi) = (1, 1, 0, undef);
 while (my ($lo, $hi, $n) = splice @ranges, 0, 3) {
-    $ordered = 0 if $lo <= $previous_hi;
-    $sized = 0 if $hi - $lo + 1 > $batch || $n > $batch;
+    $ordered = 0 if (defined $previous_hi && $lo ne $previous_hi) || $hi le $lo;
+    $sized = 0 if $n > $batch;
     ($previous_hi, $sum) = ($hi, $sum + $n);
 }
-ok($ordered, 'each batch starts above the previous one (nothing is walked twice)');
-ok($sized, "no batch covers more than $batch ids");
+ok($ordered, 'each batch starts where the previous one ended (nothing is walked twice)');
+ok($sized, "no batch deletes more than $batch rows");
 is($sum, $deleted, 'the batches add up to what was deleted');
 
 # --- exactly the newest N, nothing inserting ------------------------------------------
@@ -126,17 +129,34 @@ is($pg->value('SELECT min(id) FROM trace.requests'), $nth, '... and they are the
 like($out, qr/^trace\.requests: no more than $newest rows; nothing to delete$/m,
     'a second run finds nothing to delete');
 
-# --- gaps in the ids do not make it walk empty ranges ---------------------------------
+# --- ties: rows that share the cutoff's time all stay; more of one time than
+# a batch go in one -------------------------------------------------------------------
 $pg->sql('TRUNCATE trace.requests');
-$pg->sql(q{INSERT INTO trace.requests (ts, host) SELECT now(), 'gap' FROM generate_series(1, 10)});
-$pg->sql('ALTER TABLE trace.requests ALTER COLUMN id RESTART WITH 1000000000000');
-$pg->sql(q{INSERT INTO trace.requests (ts, host) SELECT now(), 'gap' FROM generate_series(1, 10)});
+$pg->sql(q{INSERT INTO trace.requests (ts, host) SELECT '2026-01-01 00:00:00+00', 'tie'
+    FROM generate_series(1, 300)});
+$pg->sql(q{INSERT INTO trace.requests (ts, host) SELECT '2026-01-01 00:00:01+00', 'tie'
+    FROM generate_series(1, 10)});
+($rc, $out, $err) = $t->trace_ctl(@ctl, '--verbose', 'prune', '--max-count', 5, '--batch-size', 100);
+is($rc, 0, 'prune with 300 rows of one time, batch size 100') or diag($err);
+is(count('trace.requests'), 10, '... keeps the 10 rows of the 5th newest one\'s time');
+is($pg->value(q{SELECT count(*) FROM trace.requests WHERE ts = '2026-01-01 00:00:01+00'}), 10,
+    '... and they are the newest');
+like($out, qr/^trace\.requests: deleted 300 rows older than 2026-01-01 00:00:01\+00, kept the newest 5 \(/m,
+    '... says so');
+like($err, qr/^trace\.requests: from 2026-01-01 00:00:00\+00 to 2026-01-01 00:00:01\+00: 300 deleted$/m,
+    '... the 300 of one time in one batch');
+
+# --- audit: gaps in the ids do not make it walk empty ranges --------------------------
+$pg->sql(q{INSERT INTO trace.audit (ts, host, action) SELECT now(), 'gap', 'login' FROM generate_series(1, 10)});
+$pg->sql('ALTER TABLE trace.audit ALTER COLUMN id RESTART WITH 1000000000000');
+$pg->sql(q{INSERT INTO trace.audit (ts, host, action) SELECT now(), 'gap', 'login' FROM generate_series(1, 10)});
 $started = time;
-($rc, $out, $err) = prune('--max-count', 5, '--batch-size', 100);
-is($rc, 0, 'prune across a gap of a trillion ids succeeds') or diag($err);
+($rc, $out, $err) = prune('--max-audit-count', 5, '--batch-size', 100);
+is($rc, 0, 'audit: prune across a gap of a trillion ids succeeds') or diag($err);
 cmp_ok(time - $started, '<', 10, '... quickly: it jumps over the gap');
-is(count('trace.requests'), 5, '... and keeps 5 rows');
-is($pg->value('SELECT min(id) FROM trace.requests'), 1000000000005, '... the newest 5');
+is(count('trace.audit'), 5, '... and keeps 5 rows');
+is($pg->value('SELECT min(id) FROM trace.audit'), 1000000000005, '... the newest 5');
+$pg->sql('TRUNCATE trace.audit');
 
 # --- block summaries: those that can cover no row left go with the rows -------------
 # 100 rows a second apart; blocks of 10 of them, as the module writes, and

@@ -98,14 +98,16 @@ fill();
 config(max_age_days => 30, max_log_count => 50, max_audit_count => 40, max_audit_age_days => 20);
 ($rc, $out, $err) = prune();
 is($rc, 0, 'count and age together: exit 0') or diag($err);
-# The count keeps the 50 newest ids; 20 of them are the late-replayed rows, which
-# the age deletes: 30 remain, all of them young.
-is(value('SELECT count(*) FROM trace.requests'), 30, 'the count keeps the 50 newest ids, the age then takes 20');
+# The count keeps the 50 latest requests by time: the late-replayed rows are 45
+# days old and none of them; the age then finds nothing older among the 50.
+is(value('SELECT count(*) FROM trace.requests'), 50, 'the count keeps the 50 latest requests');
 is(older_than('requests', 30), 0, '... and no row is older than the age');
-is(value(q{SELECT count(*) FROM trace.requests WHERE path = '/in-order'}), 30, '... the 30 newest in-order rows');
+is(value(q{SELECT count(*) FROM trace.requests WHERE path = '/in-order'}), 50,
+    '... the 50 newest in-order rows, none replayed');
 is(value('SELECT count(*) FROM trace.audit'), 20, 'audit: the age bounds it (20 < 40)');
-# Ids 211 to 240 are left: block 52 (209 to 212) holds two of them and stays.
-is_deeply(blocks_left(), [52 .. 59], 'blocks: those of the rows left stay, one half gone included');
+# The in-order rows 191 to 240 are left: block 47 (189 to 192) holds two of them
+# and stays.
+is_deeply(blocks_left(), [47 .. 59], 'blocks: those of the rows left stay, one half gone included');
 is(uncovered(), 0, '... and each row left is in one');
 
 fill();

@@ -8,7 +8,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Trace::Test;
-use Trace::Test::Reading qw(insert_rows decode_json_output start_background wait_for_output
+use Trace::Test::Reading qw(insert_rows write_module_batch decode_json_output start_background wait_for_output
     stop_background);
 use Time::HiRes qw(time sleep);
 
@@ -72,6 +72,59 @@ my $status = stop_background($bg);
 is($status & 127, 15, 'it runs until stopped (SIGTERM)');
 my (undef, $err) = Trace::Test::Reading::background_output($bg);
 is($err, '', 'nothing on stderr');
+
+# --- rows as the module writes them: summarised, with their blocks -------------------------
+# trace.requests has no index on id (sql/0007): --follow finds these through
+# the ledger entries committed since it last looked and their blocks' times.
+# A batch is one transaction (Trace::Test::Reading::write_module_batch).
+my $batch_n = 0;
+sub module_batch {
+    my ($dbh, @rows) = @_;
+    write_module_batch($dbh, 'web-3', 'follow-' . ++$batch_n, @rows);
+}
+my $module = sub {
+    DBI->connect('dbi:Pg:dbname=trace;host=127.0.0.1;port=' . $pg->port, 'postgres', '',
+        { RaiseError => 1, AutoCommit => 0, PrintWarn => 0 });
+};
+my $writer = $module->();
+$bg = start_background(@trace_ctl, 'requests', '--follow', '--format', 'json',
+    '--interval', '0.2', '--limit', 1, '--user', 'alice');
+wait_for_output($bg, sub { ($_[0] =~ tr/\n//) >= 1 });
+module_batch($writer, map({ { ts => time, path => "/batch/$_", user => 'alice' } } 1 .. 3),
+    { ts => time, path => '/batch/bob', user => 'bob' });
+$writer->commit;
+$out = wait_for_output($bg, sub { $_[0] =~ m{"/batch/3"} });
+like($out, qr{"/batch/1".*"/batch/2".*"/batch/3"}s, 'a batch with blocks: its rows are printed');
+unlike($out, qr{/batch/bob}, "... but not another user's");
+
+# A batch that takes its ids first and commits late, after a newer batch is printed.
+my $late = $module->();
+module_batch($late, { ts => time, path => '/batch/late', user => 'alice' });
+module_batch($writer, { ts => time, path => '/batch/early', user => 'alice' });
+$writer->commit;
+$out = wait_for_output($bg, sub { $_[0] =~ m{"/batch/early"} });
+like($out, qr{"/batch/early"}, 'the newer batch is printed while the older one is not committed');
+sleep 1;
+$late->commit;
+$late->disconnect;
+# Replayed from a spool a day later: old times, new ids, a block a day old.
+module_batch($writer, { ts => time - 86400, path => '/batch/replayed', user => 'alice' });
+$writer->commit;
+# And one row as a module before 0006 writes it: not summarised, no block.
+insert_rows($pg, 'requests', request_row('alice', '/batch/unsummarised'));
+$out = wait_for_output($bg, sub { $_[0] =~ m{"/batch/late"} && $_[0] =~ m{"/batch/replayed"}
+    && $_[0] =~ m{"/batch/unsummarised"} }, 5);
+like($out, qr{"/batch/late"}, 'the batch committed late, below a printed id, is printed');
+like($out, qr{"/batch/replayed"}, 'a batch replayed with a day-old time is printed');
+like($out, qr{"/batch/unsummarised"}, 'a row no block covers is printed');
+sleep 1;    # a few more polls: nothing comes twice
+($out) = Trace::Test::Reading::background_output($bg);
+my @shown = grep { $_->{path} =~ m{^/batch/} } json_lines($out);
+is_deeply([sort map { $_->{path} } @shown],
+    [sort map({ "/batch/$_" } 1 .. 3), qw(/batch/early /batch/late /batch/replayed /batch/unsummarised)],
+    'each row once');
+stop_background($bg);
+$writer->disconnect;
 
 # --- text and CSV keep their layout as rows come in ------------------------------------
 $bg = start_background({ env => { COLUMNS => 120 } }, @trace_ctl, 'requests', '--follow',

@@ -1,5 +1,6 @@
 #include "records/anchored_page.hpp"
 
+#include "app/newest_id.hpp"
 #include "app/usage_error.hpp"
 #include "records/block_walk.hpp"
 
@@ -24,14 +25,14 @@ void check_regex(Connection &db, const std::optional<std::string> &regex,
     }
 }
 
-// The newest id and time, read in one statement so that they describe the
-// same moment (both from an index).
+// The newest time (requests_ts_idx) and then the newest id given out: every
+// row visible when the time was read has an id at or below it.
 Anchor current_anchor(Connection &db, const ColumnSet &set) {
-    Result r = db.exec("SELECT max(id), " + epoch_micros_sql("max(ts)") + " FROM " + set.table);
+    Result r = db.exec("SELECT " + epoch_micros_sql("max(ts)") + " FROM " + set.table);
     Anchor a;
     if (!r.is_null(0, 0)) {
-        a.id = r.get_int(0, 0);
-        a.ts = r.get_int(0, 1);
+        a.ts = r.get_int(0, 0);
+        a.id = newest_id(db, set.table).value_or(0);
     }
     return a;
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 
 namespace trace_ctl {
@@ -39,6 +40,14 @@ private:
     Connection &db_;
     nlohmann::json *plans_;
 };
+
+std::vector<TimeRange> ranges_of(const Result &r) {
+    std::vector<TimeRange> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back({r.get_int(i, 0), r.get_int(i, 1)});
+    }
+    return out;
+}
 
 // Matches found so far, newest first by (ts, id); a row met twice counts once.
 class Found {
@@ -145,14 +154,6 @@ private:
         before_ = last;
     }
 
-    static std::vector<TimeRange> ranges_of(const Result &r) {
-        std::vector<TimeRange> out;
-        for (int i = 0; i < r.rows(); ++i) {
-            out.push_back({r.get_int(i, 0), r.get_int(i, 1)});
-        }
-        return out;
-    }
-
     Runner &runner_;
     const BlockPredicate &predicate_;
     const RecordFilter &filter_;
@@ -213,6 +214,10 @@ bool known_fact(Connection &db, const char *fact) {
     return db.facts()[fact];
 }
 
+RangeScan range_scan(Connection &db) {
+    return known_fact(db, citus_fact) ? RangeScan::one_for_all : RangeScan::one_per_range;
+}
+
 }  // namespace
 
 bool reads_blocks(Connection &db, const ColumnSet &set) {
@@ -249,9 +254,8 @@ std::vector<RecordRow> walk_blocks(Connection &db, const ColumnSet &set,
         // rows by id), so none may scan a whole table.
         db.exec("SET LOCAL enable_seqscan = off");
         db.exec("SET LOCAL enable_bitmapscan = off");
-        RangeScan scan =
-            known_fact(db, citus_fact) ? RangeScan::one_for_all : RangeScan::one_per_range;
-        std::vector<RecordRow> rows = walk(runner, set, filter, predicate, scan, offset, count);
+        std::vector<RecordRow> rows =
+            walk(runner, set, filter, predicate, range_scan(db), offset, count);
         db.exec("COMMIT");
         return rows;
     } catch (...) {
@@ -262,6 +266,38 @@ std::vector<RecordRow> walk_blocks(Connection &db, const ColumnSet &set,
         }
         throw;
     }
+}
+
+
+std::vector<RecordRow> recent_rows(Connection &db, const ColumnSet &set,
+                                   const RecordFilter &filter, EpochMicros committed_since,
+                                   long long limit, bool &full) {
+    Runner runner(db, nullptr);
+    std::map<long long, RecordRow> by_id;  // a row in two ranges' overlap counts once
+    auto add = [&](const Result &r) {
+        full = full || r.rows() >= limit;
+        for (int i = 0; i < r.rows(); ++i) {
+            RecordRow row;
+            for (size_t c = 0; c < set.columns.size(); ++c) {  // not the walk's own two
+                row.push_back(r.get_optional(i, static_cast<int>(c)));
+            }
+            long long id = std::stoll(*row[0]);
+            by_id.emplace(id, std::move(row));
+        }
+    };
+    full = false;
+    std::vector<TimeRange> ranges =
+        merged(ranges_of(runner.run("recent blocks", recent_blocks_sql(committed_since))));
+    if (!ranges.empty()) {
+        add(runner.run("ranges", ranges_rows_sql(set, filter, ranges, limit, range_scan(db))));
+    }
+    long long floor = filter.after_id.value_or(std::numeric_limits<std::int64_t>::min());
+    add(runner.run("uncovered", uncovered_rows_sql(set, filter, floor, limit)));
+    std::vector<RecordRow> rows;
+    for (auto &entry : by_id) {
+        rows.push_back(std::move(entry.second));
+    }
+    return rows;
 }
 
 }  // namespace trace_ctl

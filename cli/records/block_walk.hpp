@@ -32,6 +32,15 @@ std::vector<RecordRow> walk_blocks(Connection &db, const ColumnSet &set,
                                    const RecordFilter &filter, long long offset, long long count,
                                    nlohmann::json *plans = nullptr);
 
+// For --follow: the rows of `filter` (its after_id the cursor's floor) that
+// batches committed at `committed_since` or later wrote, read through their
+// blocks' time ranges, and the rows no block covers above the floor; in id
+// order, each once. `full` says a statement stopped at `limit` rows: poll
+// again at once.
+std::vector<RecordRow> recent_rows(Connection &db, const ColumnSet &set,
+                                   const RecordFilter &filter, EpochMicros committed_since,
+                                   long long limit, bool &full);
+
 }  // namespace trace_ctl
 
 #endif

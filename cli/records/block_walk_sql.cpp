@@ -137,6 +137,17 @@ Statement blocks_ending_at_sql(const BlockPredicate &predicate, const RecordFilt
     return s;
 }
 
+Statement recent_blocks_sql(EpochMicros since) {
+    Params p;
+    Statement s;
+    s.sql = "SELECT " + block_micros_sql("b.first_ts") + ", " + block_micros_sql("b.last_ts") +
+            " FROM trace.batches l JOIN trace.request_blocks b"
+            " ON b.host = l.host AND b.batch_id = l.batch_id"
+            " WHERE l.committed_at >= " + p.add(block_ts(since)) + "::timestamptz";
+    s.params = p.take();
+    return s;
+}
+
 Statement ranges_rows_sql(const ColumnSet &set, const RecordFilter &filter,
                           const std::vector<TimeRange> &ranges, long long limit,
                           RangeScan scan) {

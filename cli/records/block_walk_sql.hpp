@@ -42,6 +42,11 @@ Statement candidate_blocks_sql(const BlockPredicate &predicate, const RecordFilt
 Statement blocks_ending_at_sql(const BlockPredicate &predicate, const RecordFilter &filter,
                                EpochMicros last);
 
+// The time ranges of the blocks of the batches committed at `since` or later
+// (trace.batches by committed_at, the blocks by their key), first_ts and
+// last_ts in epoch microseconds: where --follow finds new rows.
+Statement recent_blocks_sql(EpochMicros since);
+
 // How the rows of several ranges are read: one range scan of requests_ts_idx
 // each (a LATERAL join over them), or one statement with an OR of the ranges,
 // which Citus can send to the shards of a distributed trace.requests (it

@@ -2,15 +2,20 @@
 // bounded size and, when asked, at a bounded age, and forgets old entries of
 // the exactly-once ledger and old rejected rows.
 //
-// The cutoff is the id of the N-th newest row, found by walking the primary key
-// (id, host) backwards. Everything below it is deleted in small transactions
-// over id ranges whose lower bound only moves up, so no batch walks the index
-// entries an earlier batch left dead, no lock is held for long, and rows nginx
-// inserts meanwhile are never touched: they get ids above the cutoff.
+// trace.requests has no index on id (sql/0007), only requests_ts_idx: its
+// newest N rows are its N latest by time, and the rows before the N-th
+// newest's time (or before an age) are deleted in small transactions over
+// time ranges whose lower bound only moves up, each as long as the batch
+// size, so no batch walks the index entries an earlier batch left dead and no
+// lock is held for long. Rows that share the cutoff's time are all kept. A
+// row replayed from a spool has its request's time, so it is as old as the
+// requests of that moment.
 //
-// By age, the rows are those whose ts is older: their id span is found through
-// the ts index, and the same id ranges walk it with the time as a filter, since
-// a row replayed from a spool has an old ts and a new id.
+// trace.audit keeps its primary key (id, host): its cutoff is the id of the
+// N-th newest row, found by walking the key backwards, and the rows below it
+// go in id ranges; rows nginx inserts meanwhile get ids above the cutoff. By
+// age, the id span of the older rows is found through the ts index, and the
+// same id ranges walk it with the time as a filter.
 
 #include "schema/prune.hpp"
 
@@ -61,6 +66,10 @@ public:
 
     // Keeps the `keep` newest rows of `table` (requests or audit).
     void keep_newest(const std::string &table, std::int64_t keep) {
+        if (by_time(table)) {
+            keep_latest(table, keep);
+            return;
+        }
         auto started = Clock::now();
         std::optional<std::int64_t> oldest = optional_int(db_.exec("SELECT min(id) FROM " + table));
         std::optional<std::int64_t> cutoff = find_cutoff(table, keep);
@@ -85,7 +94,9 @@ public:
     void drop_older(const std::string &table, const std::string &before, const std::string &why) {
         auto started = Clock::now();
         Result span = db_.exec_params(
-            "SELECT min(id), max(id) FROM " + table + " WHERE ts < $1::timestamptz", {before});
+            std::string(by_time(table) ? "SELECT min(ts), NULL" : "SELECT min(id), max(id)") +
+                " FROM " + table + " WHERE ts < $1::timestamptz",
+            {before});
         if (span.is_null(0, 0)) {
             std::cout << table << ": no row older than " << before << why << '\n';
             return;
@@ -96,8 +107,10 @@ public:
                       << '\n';
             return;
         }
-        long long deleted = delete_id_ranges(table, span.get_int(0, 0),
-                                             one_past(span.get_int(0, 1)), before);
+        long long deleted = by_time(table)
+                                ? delete_time_ranges(table, before)
+                                : delete_id_ranges(table, span.get_int(0, 0),
+                                                   one_past(span.get_int(0, 1)), before);
         std::cout << table << ": deleted " << deleted << " rows older than " << before << why
                   << " (" << elapsed(started) << ")\n";
     }
@@ -203,6 +216,78 @@ public:
     }
 
 private:
+    // Whether `table` is pruned by time: trace.requests, which has no index on
+    // id (see the top of this file).
+    static bool by_time(const std::string &table) { return table == "trace.requests"; }
+
+    // keep_newest for a table pruned by time: the rows older than the time of
+    // the `keep`-th newest go.
+    void keep_latest(const std::string &table, std::int64_t keep) {
+        auto started = Clock::now();
+        std::string cutoff = "infinity";  // keep nothing
+        if (std::optional<std::int64_t> offset = cutoff_offset(keep)) {
+            std::optional<std::string> nth = optional_text(db_.exec_params(
+                "SELECT ts FROM " + table + " ORDER BY ts DESC OFFSET $1::bigint LIMIT 1",
+                {std::to_string(*offset)}));
+            // No row older than the N-th newest: at most N, or ties at its time.
+            if (!nth || db_.exec_params("SELECT min(ts) < $1::timestamptz FROM " + table, {*nth})
+                                .get(0, 0) != "t") {
+                std::cout << table << ": no more than " << keep << " rows; nothing to delete\n";
+                return;
+            }
+            cutoff = *nth;
+        }
+        std::string below = "older than " + cutoff;
+        if (opts_.dry_run) {
+            long long n = count(table, "ts < $1::timestamptz", cutoff);
+            std::cout << table << ": would delete " << n << " rows " << below
+                      << " and keep the newest " << keep << '\n';
+            return;
+        }
+        long long deleted = delete_time_ranges(table, cutoff);
+        std::cout << table << ": deleted " << deleted << " rows " << below
+                  << ", kept the newest " << keep << " (" << elapsed(started) << ")\n";
+    }
+
+    // Deletes the rows with ts < `before`, one transaction per batch_size of
+    // them, oldest first, through the ts index. Each batch ends at the time of
+    // the row batch_size on; when more rows than that share the batch's first
+    // time, it ends at the next time instead. The first starts at the oldest.
+    long long delete_time_ranges(const std::string &table, const std::string &before) {
+        const std::string from = " FROM " + table + " WHERE ts >= $1::timestamptz AND ";
+        std::optional<std::string> oldest = optional_text(db_.exec_params(
+            "SELECT min(ts) FROM " + table + " WHERE ts < $1::timestamptz", {before}));
+        if (!oldest) {
+            return 0;
+        }
+        std::string lo = *oldest;
+        long long deleted = 0;
+        for (;;) {
+            std::optional<std::string> hi = optional_text(
+                db_.exec_params("SELECT ts" + from + "ts < $2::timestamptz ORDER BY ts "
+                                "OFFSET $3::bigint LIMIT 1",
+                                {lo, before, std::to_string(opts_.batch_size)}));
+            if (hi && *hi == lo) {
+                hi = optional_text(db_.exec_params(
+                    "SELECT min(ts) FROM " + table + " WHERE ts > $1::timestamptz AND "
+                    "ts < $2::timestamptz",
+                    {lo, before}));
+            }
+            std::string end = hi.value_or(before);
+            long long n =
+                db_.exec_params("DELETE" + from + "ts < $2::timestamptz", {lo, end}).affected();
+            deleted += n;
+            if (verbose_) {
+                std::cerr << table << ": from " << lo << " to " << end << ": " << n
+                          << " deleted\n";
+            }
+            if (!hi) {
+                return deleted;
+            }
+            lo = end;
+        }
+    }
+
     // The lowest id to keep, or nothing when there is nothing to delete.
     std::optional<std::int64_t> find_cutoff(const std::string &table, std::int64_t keep) {
         if (std::optional<std::int64_t> offset = cutoff_offset(keep)) {

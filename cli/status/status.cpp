@@ -3,6 +3,7 @@
 
 #include "status/status.hpp"
 
+#include "app/newest_id.hpp"
 #include "app/output_format.hpp"
 #include "app/pg.hpp"
 #include "app/time_text.hpp"
@@ -76,7 +77,7 @@ TableReport read_table(Connection &db, const TableInfo &info, bool estimate) {
     t.oldest_age_seconds = optional_double(span, 2);
     t.newest_age_seconds = optional_double(span, 3);
     if (info.has_id) {
-        t.max_id = optional_int(db.exec("SELECT max(id) FROM " + table), 0);
+        t.max_id = newest_id(db, table);
     }
     return t;
 }

@@ -10,6 +10,9 @@ use lib 't/lib';
 use Test::More;
 use Trace::Test;
 use Trace::Test::Blocks;
+use Trace::Test::Reading qw(write_module_batch decode_json_output start_background
+    wait_for_output stop_background);
+use Time::HiRes qw(time sleep);
 
 Trace::Test::Citus->skip_unless_installed;
 
@@ -47,5 +50,33 @@ $same->same_ok(['--user', 'nobody'], $user, ['nobody'], pages => [[50, 1]]);
 ($rc, $out, $err) = $t->trace_ctl(@db, 'requests', '--user', 'u7', '--explain');
 is($rc, 0, '--explain on Citus') or diag($err);
 like($out, qr/"Statement":"ranges"/, '... names the walk\'s statements');
+
+# --follow on the coordinator: trace.requests has no index on id, so new rows
+# are found through the ledger entries and blocks of the batches committed
+# since (a join of two tables colocated by host), and the rows no block covers.
+my $bg = start_background(Trace::Test::build() . '/trace-ctl', @db, 'requests', '--follow',
+    '--format', 'json', '--interval', '0.2', '--limit', 1);
+wait_for_output($bg, sub { ($_[0] =~ tr/\n//) >= 1 });
+my $dbh = DBI->connect('dbi:Pg:dbname=trace;host=127.0.0.1;port=' . $pg->port, 'postgres', '',
+    { RaiseError => 1, AutoCommit => 0, PrintWarn => 0 });
+for my $host (qw(host0 host1 host2)) {
+    write_module_batch($dbh, $host, "follow-$host",
+        map { { ts => time, path => "/follow/$host/$_", user => 'u1' } } 1 .. 2);
+    $dbh->commit;
+}
+write_module_batch($dbh, 'host1', 'follow-replayed', { ts => time - 86400, path => '/follow/replayed', user => 'u1' });
+$dbh->commit;
+$dbh->disconnect;
+$pg->sql(q{INSERT INTO trace.requests (ts, host, path) VALUES (now(), 'host2', '/follow/uncovered')});
+my $followed = wait_for_output($bg, sub { $_[0] =~ m{/follow/uncovered}
+    && $_[0] =~ m{/follow/replayed} && $_[0] =~ m{/follow/host2/2} }, 10);
+sleep 1;
+($followed) = Trace::Test::Reading::background_output($bg);
+stop_background($bg);
+my @paths = sort grep { m{^/follow/} } map { decode_json_output($_)->{path} } grep { length } split /\n/, $followed;
+is_deeply(\@paths, [sort '/follow/replayed', '/follow/uncovered',
+        map { my $h = $_; map { "/follow/$h/$_" } 1 .. 2 } qw(host0 host1 host2)],
+    '--follow on Citus prints every new row once: batches of three hosts, a replayed one, an uncovered row')
+    or diag($followed);
 
 $t->done;

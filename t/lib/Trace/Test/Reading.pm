@@ -15,7 +15,7 @@ use Time::HiRes qw(sleep time);
 
 use Trace::Test ();
 
-our @EXPORT_OK = qw(insert_rows decode_json_output listed parse_csv utc_iso
+our @EXPORT_OK = qw(insert_rows write_module_batch decode_json_output listed parse_csv utc_iso
     start_background background_output wait_for_output stop_background
     plan_nodes plan_examined_rows);
 
@@ -35,6 +35,24 @@ sub insert_rows {
         $row->{id} = $ids[-1];
     }
     return @ids;
+}
+
+# One batch as the module writes it, in $dbh's open transaction (the caller
+# commits): its ledger row, its rows marked summarised, and one block over
+# their times whose filters are all ones (it may hold any key). Rows are
+# { ts => EPOCH, path => ..., user => ... }.
+sub write_module_batch {
+    my ($dbh, $host, $batch_id, @rows) = @_;
+    $dbh->do(q{INSERT INTO trace.batches (host, batch_id, row_count) VALUES (?, ?, ?)},
+        undef, $host, $batch_id, scalar @rows);
+    my $sth = $dbh->prepare(q{INSERT INTO trace.requests (ts, host, method, path, status,
+        user_name, summarised) VALUES (to_timestamp(?), ?, 'GET', ?, 200, ?, true)});
+    $sth->execute($_->{ts}, $host, $_->{path}, $_->{user}) for @rows;
+    my ($first, $last) = (sort { $a <=> $b } map { $_->{ts} } @rows)[0, -1];
+    $dbh->do(q{INSERT INTO trace.request_blocks (host, batch_id, block, first_ts, last_ts,
+        row_count, keys, grams) VALUES (?, ?, 0, to_timestamp(?), to_timestamp(?), ?,
+        '\xffffffffffffffff'::bytea, '\xffffffffffffffff'::bytea)}, undef, $host, $batch_id,
+        $first, $last, scalar @rows);
 }
 
 # trace-ctl writes UTF-8. Decoding it as characters (not ->utf8) gives back
