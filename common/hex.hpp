@@ -38,6 +38,11 @@ inline std::string to_hex(const unsigned char *data, std::size_t len) {
     return out;
 }
 
+// Bytes as PostgreSQL's text form of a bytea (hex format): \x, then the digits.
+inline std::string bytea_hex_text(const std::string &bytes) {
+    return "\\x" + to_hex(reinterpret_cast<const unsigned char *>(bytes.data()), bytes.size());
+}
+
 }  // namespace trace
 
 #endif

@@ -102,7 +102,7 @@ is_deeply($json->{summaries}, { uncovered_rows => 27, through_id => $ids[99],
 # One row: singular. None: said so, and no hint.
 $pg->sql('UPDATE trace.request_blocks_backfill SET through_id = $1', $ids[-2]);
 ($rc, $out) = $t->trace_ctl(@db, 'status');
-like($out, qr/^summaries\s+1 request row that no block covers \(run trace-ctl migrate to summarise them\)$/m,
+like($out, qr/^summaries\s+1 request row that no block covers \(run trace-ctl migrate to summarise it\)$/m,
     'one row no block covers') or diag($out);
 $pg->sql('UPDATE trace.request_blocks_backfill SET through_id = $1', $ids[-1]);
 ($rc, $out) = $t->trace_ctl(@db, 'status');

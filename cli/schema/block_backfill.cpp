@@ -26,11 +26,6 @@ std::optional<std::string_view> value(const Result &r, int row, int col) {
     return r.get(row, col);
 }
 
-std::string bytea_hex(const std::string &bytes) {
-    return "\\x" + trace::to_hex(reinterpret_cast<const unsigned char *>(bytes.data()),
-                                 bytes.size());
-}
-
 class BlockWriter {
 public:
     BlockWriter(Connection &db, std::string batch_id) : db_(db), batch_id_(std::move(batch_id)) {}
@@ -53,8 +48,8 @@ public:
                               {backfill_host, batch_id_, std::to_string(next_block_++),
                                trace::utc_timestamp_text(b.first_ts_us),
                                trace::utc_timestamp_text(b.last_ts_us),
-                               std::to_string(b.row_count), bytea_hex(b.keys),
-                               bytea_hex(b.grams)});
+                               std::to_string(b.row_count), trace::bytea_hex_text(b.keys),
+                               trace::bytea_hex_text(b.grams)});
             }
             db_.exec_params(sql, params);
         }

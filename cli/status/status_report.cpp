@@ -80,7 +80,11 @@ std::string summaries_line(const SummaryReport &s) {
 }  // namespace
 
 std::string SummaryReport::hint() const {
-    return uncovered_rows > 0 ? "run trace-ctl migrate to summarise them" : "";
+    if (uncovered_rows == 0) {
+        return "";
+    }
+    return uncovered_rows == 1 ? "run trace-ctl migrate to summarise it"
+                               : "run trace-ctl migrate to summarise them";
 }
 
 bool StatusReport::healthy() const {

@@ -13,9 +13,7 @@ namespace {
 // A bytea in its hex input form, '\x...'; the link doubles the backslash where
 // its server's strings need it.
 std::string bytea_literal(const std::string &bytes, const Link &link) {
-    std::string text = "\\x" + to_hex(reinterpret_cast<const unsigned char *>(bytes.data()),
-                                      bytes.size());
-    return link.literal(text) + "::bytea";
+    return link.literal(bytea_hex_text(bytes)) + "::bytea";
 }
 
 std::string timestamp_literal(std::int64_t epoch_us, const Link &link) {

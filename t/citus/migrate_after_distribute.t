@@ -97,7 +97,7 @@ like($out, qr{"/new"}, '... finds the row');
 # migrate wrote the blocks of the 300 rows from before 0006; the row just
 # written without one (as an older module writes) is the one not covered.
 ($rc, $out, $err) = $t->trace_ctl(@db, 'status');
-like($out, qr/^summaries\s+1 request row that no block covers \(run trace-ctl migrate to summarise them\)$/m,
+like($out, qr/^summaries\s+1 request row that no block covers \(run trace-ctl migrate to summarise it\)$/m,
     'status counts the row written after the backfill as not covered') or diag("$out$err");
 
 ($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
