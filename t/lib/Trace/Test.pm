@@ -11,7 +11,7 @@ package Trace::Test;
 # commands, files, waiting, trace-ctl, and the end of a test. The rest, each a
 # file of its own under Trace/Test/:
 #   Pg.pm         the PostgreSQL server ($t->postgres, $t->postgres_migrated)
-#   Citus.pm      a Citus coordinator and two workers ($t->citus; t/citus/*.t)
+#   Citus.pm      a Citus coordinator and its workers ($t->citus; t/citus/*.t)
 #   Smtp.pm       the SMTP sink ($t->smtp)
 #   Nginx.pm      nginx.conf, nginx -t, start, reload, stop, pids  (methods of $t)
 #   Recording.pm  the nginx that records every request            (methods of $t)
@@ -53,10 +53,18 @@ my @live;    # harness objects whose servers END must stop
 sub root { $ROOT }
 sub build { $BUILD }
 
+# Options: base, a directory to use instead of a new temporary one (made when
+# missing): for a second nginx of the same test, beside the first one's files
+# (Trace::Test->new(base => $t->base . '/web2')); any other pair is kept in the
+# object (pg_settings, ...).
 sub new {
     my ($class, %args) = @_;
-    my $base = tempdir('nginx-trace-XXXXXX', TMPDIR => 1,
-        CLEANUP => !$ENV{TRACE_KEEP});
+    my $base = delete $args{base};
+    if (defined $base) {
+        make_path($base);
+    } else {
+        $base = tempdir('nginx-trace-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{TRACE_KEEP});
+    }
     # postgres and nginx's workers (nobody) must traverse it
     chmod 0755, $base;
     my $self = bless { base => $base, expected_errors => [], %args }, $class;
@@ -158,10 +166,11 @@ sub postgres_migrated {
     return $self->postgres->migrate;
 }
 
-# A Citus coordinator and two workers; the coordinator is then $t->{pg}.
+# A Citus coordinator and two workers (workers => N for another number); the
+# coordinator is then $t->{pg}.
 sub citus {
-    my ($self) = @_;
-    return $self->{citus} // Trace::Test::Citus->create($self);
+    my ($self, %opt) = @_;
+    return $self->{citus} // Trace::Test::Citus->create($self, %opt);
 }
 
 sub smtp {

@@ -1,15 +1,18 @@
 package Trace::Test::Citus;
 
-# A private Citus cluster for one test: a coordinator and two workers, each a
-# Trace::Test::Pg under the test's directory (citus-coordinator, citus-worker1,
-# citus-worker2) on a free loopback port, with the citus extension in the trace
-# database of all three and the workers added to the coordinator. About 4 s.
+# A private Citus cluster for one test: a coordinator and two workers (or
+# workers => N), each a Trace::Test::Pg under the test's directory
+# (citus-coordinator, citus-worker1, citus-worker2) on a free loopback port,
+# with the citus extension in the trace database of every node and the workers
+# added to the coordinator. About 4 s.
 #
 #     my $citus = $t->citus;           # or Trace::Test::Citus->skip_unless_installed first
 #     my $pg = $citus->coordinator;    # also $t->{pg}: %%TRACE_DB%%, check_exactly_once
-#     $citus->workers;                 # the two worker nodes
+#     $citus->workers;                 # the worker nodes
+#     $citus->worker_of('trace.requests', 'web1');   # the worker that holds a key's shard
+#     $worker->stop('fast'); $worker->start;         # down and up again, same port and data
 #
-# The harness stops all three when the test ends, on failure and on a signal
+# The harness stops every node when the test ends, on failure and on a signal
 # too (Trace::Test::stop_all). Citus itself comes from scripts/citus-build.sh
 # (make test-citus builds and installs it).
 
@@ -42,12 +45,13 @@ sub skip_unless_installed {
 }
 
 sub create {
-    my ($class, $harness) = @_;
+    my ($class, $harness, %opt) = @_;
+    my $workers = $opt{workers} // 2;
     my $self = bless { harness => $harness }, $class;
     # Registered before anything starts, so that a failure half-way still stops what runs.
     $harness->{citus} = $self;
     $harness->{pg} = undef;
-    for my $name (qw(coordinator worker1 worker2)) {
+    for my $name ('coordinator', map { "worker$_" } 1 .. $workers) {
         my $node = Trace::Test::Pg->create($harness, name => "citus-$name",
             settings => \%NODE_SETTINGS);
         push @{ $self->{nodes} }, $node;
@@ -63,13 +67,21 @@ sub create {
 
 sub coordinator { $_[0]{nodes}[0] }
 
-sub workers { @{ $_[0]{nodes} }[1 .. 2] }
+sub workers { @{ $_[0]{nodes} }[1 .. $#{ $_[0]{nodes} }] }
 
 # The worker whose port is $port.
 sub worker_on {
     my ($self, $port) = @_;
     my ($node) = grep { $_->port == $port } $self->workers;
     return $node;
+}
+
+# The worker that holds the shard of distributed $table where its key is $value.
+sub worker_of {
+    my ($self, $table, $value) = @_;
+    return $self->worker_on($self->coordinator->value(q{
+        SELECT nodeport FROM pg_dist_shard_placement
+        WHERE shardid = get_shard_id_for_distribution_column($1, $2)}, $table, $value));
 }
 
 # Rows of each table on each worker, from the shards' sizes as the coordinator
