@@ -64,7 +64,7 @@ for my $file (@files) {
     elsif ($rc && !$bad) { $problem = "exited with $rc" }
     if ($problem) {
         $bad++;
-        push @notes, "$problem\n", grep { !/^(ok|not ok) / } @tap[-20 .. -1];
+        push @notes, "$problem\n", grep { !/^(ok|not ok) / } @tap[($#tap < 20 ? 0 : -20) .. -1];
     }
     $passed += $ok;
     $failed += $bad;

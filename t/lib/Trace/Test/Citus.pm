@@ -81,7 +81,7 @@ sub worker_of {
     my ($self, $table, $value) = @_;
     return $self->worker_on($self->coordinator->value(q{
         SELECT nodeport FROM pg_dist_shard_placement
-        WHERE shardid = get_shard_id_for_distribution_column($1, $2)}, $table, $value));
+        WHERE shardid = get_shard_id_for_distribution_column($1::regclass, $2::text)}, $table, $value));
 }
 
 # Rows of each table on each worker, from the shards' sizes as the coordinator
