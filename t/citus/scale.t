@@ -1,0 +1,208 @@
+# Three web servers on one Citus cluster: three nginx, each with its own
+# trace_host (web1, web2, web3) and its own spool, write to the coordinator at
+# once under load while the worker that holds most of their shards is stopped
+# (fast) and started again on the same port and data. Afterwards every request
+# each nginx answered is a row of its host exactly once, nothing was refused or
+# dropped, and every reading command, the console and prune answer on the
+# coordinator as SQL does. The spread of the rows over the workers and hosts is
+# printed (README, Citus: "Measured").
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::More;
+use JSON::PP ();
+use List::Util qw(sum0);
+use Time::HiRes qw(sleep time);
+use Trace::Test;
+use Trace::Test::Console qw(start_console stop_console fetch);
+use Trace::Test::Hosts qw(start_hosts stop_hosts);
+
+Trace::Test::Citus->skip_unless_installed;
+
+my $began = time;
+my $t = Trace::Test->new;
+my $citus = $t->citus;
+my $pg = $citus->coordinator;
+my @db = ('--db', $pg->conninfo);
+my ($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
+is($rc, 0, 'the schema is migrated and distributed') or diag($err);
+$pg->migrate;    # the module's login role
+
+my @hosts = qw(web1 web2 web3);
+my $LOGINS = 3;      # per host: GET /login?u=NAME, an audit event each
+my $MISSING = 30;    # per host: GET /missing?id=..., answered 404
+
+# Each nginx sends a batch every 200 ms and gives up on a step after 2 s; the
+# load's first client is alice, the second bob; /login?u=NAME is a login.
+my %web = start_hosts($t, \@hosts,
+    http => q{trace_flush_interval 200ms; trace_db_timeout 2s;
+    map $arg_id $load_user { ~^1- alice; default bob; }},
+    server => q{trace_user $load_user; trace_audit on;
+        trace_audit_event login ^/login$ user=$arg_u;
+        location /missing { return 404; }});
+
+# The worker to stop: the one that holds the shards of most hosts.
+my %on_worker = map { $_ => $citus->worker_of('trace.requests', $_)->port } @hosts;
+my %hosts_of;
+push @{ $hosts_of{ $on_worker{$_} } }, $_ for @hosts;
+my ($down_port) = sort { @{ $hosts_of{$b} } <=> @{ $hosts_of{$a} } || $a <=> $b } keys %hosts_of;
+my $down = $citus->worker_on($down_port);
+diag(join ', ', map { "$_ on worker $on_worker{$_} (shard "
+    . $pg->value(q{SELECT get_shard_id_for_distribution_column('trace.requests', $1::text)}, $_)
+    . ')' } @hosts);
+
+my $load_started = time;
+$_->start_background_load(clients => 2, pause => 0.001) for values %web;
+sleep 4;
+$down->stop('fast');
+my $stopped = time;
+diag(sprintf 'worker %d (%s) stopped %.1f s into the load', $down_port,
+    join(' ', @{ $hosts_of{$down_port} }), $stopped - $load_started);
+sleep 7;
+$down->start;
+diag(sprintf 'worker %d started again after %.1f s, on the same port', $down_port, time - $stopped);
+sleep 5;
+my %answered = map { $_ => [$web{$_}->stop_background_load] } @hosts;
+my $load_seconds = time - $load_started;
+
+my %served;
+for my $host (@hosts) {
+    my $w = $web{$host};
+    my $missing = $w->load($MISSING, path => sub { "/missing?id=m$_[0]" }, status => 404);
+    my $logins = $w->load($LOGINS, path => sub { "/login?u=$host-user$_[0]" });
+    is($missing + $logins, $MISSING + $LOGINS, "$host: the 404s and logins were answered");
+    $served{$host} = @{ $answered{$host} } + $missing + $logins;
+}
+my $total = sum0(values %served);
+diag(sprintf '%d requests answered in %.1f s of load (%s)', $total, $load_seconds,
+    join(', ', map { "$_ $served{$_}" } @hosts));
+
+# --- every request once -------------------------------------------------------------
+my $rows_of = sub { $pg->value('SELECT count(*) FROM trace.requests WHERE host = $1', $_[0]) };
+my $held = sub {    # rows the host's nginx still holds in memory or spool
+    my ($host) = @_;
+    my $w = $web{$host};
+    return $w->status_sum('/status', 'queued_rows') + $w->status_sum('/status', 'spool_bytes');
+};
+for my $host (@hosts) {
+    $t->wait_for(sub { $rows_of->($host) >= $served{$host} && !$held->($host) }, 60);
+}
+for my $host (@hosts) {
+    my $want = $served{$host};
+    is($rows_of->($host), $want, "$host: $want requests answered, $want rows");
+    is($pg->value('SELECT count(DISTINCT query) FROM trace.requests WHERE host = $1', $host),
+        $want, "$host: each once");
+    my %got = map { $_->[0] => 1 } @{ $pg->sql(
+        q{SELECT query FROM trace.requests WHERE host = $1 AND path = '/load'}, $host) };
+    my @lost = grep { !$got{"id=$_"} } @{ $answered{$host} };
+    is(scalar @lost, 0, "$host: no answered request is missing") or diag("missing: @lost[0 .. 9]");
+    my $w = $web{$host};
+    is($w->status_sum('/status', 'dropped_rows'), 0, "$host: the module dropped no row");
+    is($w->status_sum('/status', 'rejected_rows'), 0, "$host: ... and set none aside");
+}
+is($pg->value('SELECT count(*) FROM trace.rejected'), 0, 'trace.rejected is empty');
+my @felt = @{ $hosts_of{$down_port} };
+my $spooled = sum0(map { $web{$_}->status_sum('/status', 'spooled_rows') } @felt);
+ok($spooled > 0, "the stopped worker's hosts (@felt) spooled rows while it was down")
+    or diag(join "\n", map { $web{$_}->get('/status')->{body} } @felt);
+is($pg->value('SELECT count(*) FROM trace.requests'), $total, "$total rows in all");
+is($pg->value('SELECT count(DISTINCT id) FROM trace.requests'), $total,
+    'ids are unique across the shards');
+
+my $spread = $citus->rows_per_worker('requests');
+diag('rows per worker: ' . join(', ', map { "$_ $spread->{$_}" } sort keys %$spread));
+diag('rows per host: ' . join(', ', map { "$_->[0] $_->[1]" } @{ $pg->sql(
+    'SELECT host, count(*) FROM trace.requests GROUP BY host ORDER BY host') }));
+is(sum0(values %$spread), $total, 'the workers hold every row');
+
+# --- the reading commands on the coordinator ------------------------------------------
+# The ids a command lists with --format json, sorted.
+sub listed_ids {
+    my (@args) = @_;
+    my ($rc, $out, $err) = $t->trace_ctl(@db, @args, '--format', 'json', '--limit', '100000');
+    return "exit $rc: $err" if $rc;
+    return [sort { $a <=> $b } map { $_->{id} } @{ JSON::PP->new->decode($out) }];
+}
+sub sql_ids {
+    my ($table, $where, @bind) = @_;
+    return [map { $_->[0] } @{ $pg->sql("SELECT id FROM $table WHERE $where ORDER BY id", @bind) }];
+}
+my @same = (
+    [['--host', 'web2'], 'host = $1', 'web2'],
+    [['--host', 'web1', '--user', 'alice'], q{host = $1 AND user_name = 'alice'}, 'web1'],
+    [['--user', 'bob', '--status', '2xx'], q{user_name = $1 AND status BETWEEN 200 AND 299}, 'bob'],
+    [['--status', '404'], 'status = $1', 404],
+    [['--path', '^/login', '--host', 'web3'], q{path ~ '^/login' AND host = $1}, 'web3'],
+);
+for my $case (@same) {
+    my ($args, $where, @bind) = @$case;
+    my $want = sql_ids('trace.requests', $where, @bind);
+    ok(@$want > 0, "requests @$args: SQL finds rows");
+    is_deeply(listed_ids('requests', @$args), $want,
+        "requests @$args --format json: the rows SQL finds (" . scalar(@$want) . ')');
+}
+($rc, $out, $err) = $t->trace_ctl(@db, 'requests', '--host', 'web3', '--limit', '5');
+is($rc, 0, 'requests --host web3 --limit 5') or diag($err);
+like($out, qr/^requests 1-5 \(page 1, newest first\)/m, '... prints a page of five');
+
+is_deeply(listed_ids('audit'), sql_ids('trace.audit', 'true'), 'audit --format json: every event');
+is(scalar @{ listed_ids('audit') }, 3 * $LOGINS, '... one per login');
+is_deeply(listed_ids('audit', '--host', 'web2'), sql_ids('trace.audit', 'host = $1', 'web2'),
+    'audit --host web2: its events');
+
+($rc, $out, $err) = $t->trace_ctl(@db, 'status', '--status-url',
+    'http://127.0.0.1:' . $web{web1}->port . '/status');
+is($rc, 0, 'status: exit 0') or diag("$out$err");
+like($out, qr/^trace\.requests\s+$total rows/m, "status: trace.requests $total rows");
+like($out, qr/^trace\.audit\s+${\(3 * $LOGINS)} rows/m, 'status: the audit events');
+like($out, qr/^trace\.rejected\s+0 rows/m, 'status: nothing rejected');
+like($out, qr/^module\s.*\n(?:\s.*\n)*\s+total .*dropped_rows=0/m, "status: web1's counters");
+
+# --- the console --------------------------------------------------------------------
+my $console = start_console($t);
+sub page_ok {
+    my ($path) = @_;
+    my $r = fetch($console, $path);
+    is($r->{status}, 200, "console $path: 200") or diag(substr($r->{content}, 0, 2000));
+    return $r->{content};
+}
+my $page;
+TODO: {
+    # The overview's buckets are a LATERAL subquery with aggregates over
+    # generate_series (cli/console/overview_data.cpp), which Citus refuses:
+    # "cannot push down this subquery", a 503 page.
+    local $TODO = 'the overview is not answered on Citus';
+    $page = page_ok('/');
+    like($page, qr{<span class="total-requests">$total</span> requests}, "/: $total requests");
+}
+$page = page_ok('/requests?host=web2');
+like($page, qr/requests 1-50 \(page 1, newest first\)/, '/requests?host=web2: a full page');
+is(scalar(() = $page =~ m{<td>web2</td>}g), 50, '... its 50 rows of web2');
+unlike($page, qr{<td>web[13]</td>}, '... and none of another host');
+$page = page_ok('/audit');
+like($page, qr/audit events 1-${\(3 * $LOGINS)} \(page 1, newest first\)/, '/audit: every event');
+$page = page_ok('/status');
+like($page, qr/\b$total\b/, "/status: $total requests");
+stop_console($console);
+
+# --- prune ----------------------------------------------------------------------------
+my $keep = int($total / 3);
+my $cutoff = $pg->value('SELECT id FROM trace.requests ORDER BY id DESC OFFSET $1 LIMIT 1',
+    $keep - 1);
+($rc, $out, $err) = $t->trace_ctl(@db, 'prune', '--max-count', $keep);
+is($rc, 0, "prune --max-count $keep") or diag("$out$err");
+like($out, qr/^trace\.requests: deleted ${\($total - $keep)} rows with id < $cutoff, kept the newest $keep /m,
+    '... says what it deleted') or diag($out);
+is($pg->value('SELECT count(*) FROM trace.requests'), $keep, "exactly $keep rows are left");
+is($pg->value('SELECT min(id) FROM trace.requests'), $cutoff, '... the newest ones');
+($rc, $out, $err) = $t->trace_ctl(@db, 'status');
+like($out, qr/^trace\.requests\s+$keep rows/m, "status after prune: $keep rows");
+
+my %errors = stop_hosts(\%web);
+for my $host (@hosts) {
+    ok(!@{ $errors{$host} }, "$host: no alert, crit or emerg in its error log")
+        or diag(join "\n", @{ $errors{$host} });
+}
+diag(sprintf 'scale.t: %.0f s', time - $began);
+$t->done;
