@@ -187,17 +187,27 @@ like($page, qr/\b$total\b/, "/status: $total requests");
 stop_console($console);
 
 # --- prune ----------------------------------------------------------------------------
+# The newest $keep requests by time stay, and every row that shares the time of
+# the $keep-th newest (README, trace-ctl prune).
 my $keep = int($total / 3);
-my $cutoff = $pg->value('SELECT id FROM trace.requests ORDER BY id DESC OFFSET $1 LIMIT 1',
+my $cutoff = $pg->value('SELECT ts FROM trace.requests ORDER BY ts DESC OFFSET $1 LIMIT 1',
     $keep - 1);
+my $left = $pg->value('SELECT count(*) FROM trace.requests WHERE ts >= $1', $cutoff);
 ($rc, $out, $err) = $t->trace_ctl(@db, 'prune', '--max-count', $keep);
 is($rc, 0, "prune --max-count $keep") or diag("$out$err");
-like($out, qr/^trace\.requests: deleted ${\($total - $keep)} rows with id < $cutoff, kept the newest $keep /m,
-    '... says what it deleted') or diag($out);
-is($pg->value('SELECT count(*) FROM trace.requests'), $keep, "exactly $keep rows are left");
-is($pg->value('SELECT min(id) FROM trace.requests'), $cutoff, '... the newest ones');
+my ($deleted, $said) =
+    $out =~ /^trace\.requests: deleted (\d+) rows older than (.+?), kept the newest $keep /m;
+is($deleted, $total - $left, "... deleted the rows before the $keep-th newest's time")
+    or diag($out);
+ok(defined $said && $pg->value('SELECT $1::timestamptz = $2::timestamptz', $said, $cutoff),
+    "... and names its time ($cutoff)") or diag($out);
+is($pg->value('SELECT count(*) FROM trace.requests'), $left,
+    "$left rows are left (the newest $keep and their time's)");
+ok($left >= $keep, "... at least $keep");
+is($pg->value('SELECT min(ts) = $1::timestamptz FROM trace.requests', $cutoff), 1,
+    '... none older than the cutoff');
 ($rc, $out, $err) = $t->trace_ctl(@db, 'status');
-like($out, qr/^trace\.requests\s+$keep rows/m, "status after prune: $keep rows");
+like($out, qr/^trace\.requests\s+$left rows/m, "status after prune: $left rows");
 
 my %errors = stop_hosts(\%web);
 for my $host (@hosts) {
