@@ -1,5 +1,7 @@
 #include "console/overview_data.hpp"
 
+#include "schema/citus.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -22,9 +24,20 @@ double number_at(const Result &r, int row, int col, double unset) {
 
 // SELECT ... FROM the window's buckets, each with its own ts range: the rows
 // of `table` the window selects (`where`) and `columns` over them.
+// Distributed by Citus, the table is read in one GROUP BY instead: Citus
+// pushes no aggregate of a LATERAL subquery over generate_series down to the
+// shards, and gathers the rows of an ordered-set aggregate (the percentiles)
+// on the coordinator. A bucket is the same either way: n * step <= epoch <
+// (n + 1) * step (a float8 epoch of today is within a quarter of a
+// microsecond of the stored one, and a boundary is a whole second: floor()
+// puts every row where the ts range would).
 std::string per_bucket(const Window &w, const WhereClause &where, const std::string &table,
-                       const std::string &columns) {
+                       const std::string &columns, bool distributed) {
     std::string step = std::to_string(w.bucket_seconds);
+    if (distributed) {
+        return "SELECT floor(date_part('epoch', ts) / " + step + ")::bigint AS n, " + columns +
+               " FROM " + table + " " + where.sql + " GROUP BY 1 ORDER BY 1";
+    }
     return "SELECT b.n, s.* FROM generate_series(" +
            std::to_string(w.start / micros / w.bucket_seconds) + "::bigint, " +
            std::to_string((w.end - 1) / micros / w.bucket_seconds) +
@@ -33,7 +46,16 @@ std::string per_bucket(const Window &w, const WhereClause &where, const std::str
            step + ")) AS s ORDER BY b.n";
 }
 
-void read_buckets(Connection &db, const Window &w, OverviewData &data) {
+// Whether trace.requests is a Citus table (asked once per connection).
+bool requests_distributed(Connection &db) {
+    const char *fact = "trace.requests is distributed";
+    if (db.facts().count(fact) == 0) {
+        db.facts()[fact] = citus_version(db) && is_distributed(db, "trace.requests");
+    }
+    return db.facts()[fact];
+}
+
+void read_buckets(Connection &db, const Window &w, bool distributed, OverviewData &data) {
     WhereClause where = build_where(w.filter());
     std::string columns;
     for (const char *condition : class_conditions) {
@@ -42,7 +64,8 @@ void read_buckets(Connection &db, const Window &w, OverviewData &data) {
     // Seconds as float8: numeric (what extract returns) sorts many times slower.
     columns += "percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP "
                "(ORDER BY date_part('epoch', duration)), coalesce(sum(bytes_sent), 0)";
-    Result r = db.exec_params(per_bucket(w, where, "trace.requests", columns), where.params);
+    Result r = db.exec_params(per_bucket(w, where, "trace.requests", columns, distributed),
+                              where.params);
     for (int i = 0; i < r.rows(); ++i) {
         Bucket &b = data.buckets[r.get_int(i, 0)];
         for (int c = 0; c < 5; ++c) {
@@ -65,7 +88,8 @@ void read_buckets(Connection &db, const Window &w, OverviewData &data) {
         actions += (actions.empty() ? "" : ", ") + std::string("count(*) FILTER (WHERE action = '") +
                    a + "')";
     }
-    Result audit = db.exec_params(per_bucket(w, where, "trace.audit", actions), where.params);
+    Result audit =
+        db.exec_params(per_bucket(w, where, "trace.audit", actions, distributed), where.params);
     for (int i = 0; i < audit.rows(); ++i) {
         Bucket &b = data.buckets[audit.get_int(i, 0)];
         for (int a = 0; a < 3; ++a) {
@@ -74,10 +98,20 @@ void read_buckets(Connection &db, const Window &w, OverviewData &data) {
     }
 }
 
-// The five counted lists in one pass over the window, ranked in SQL.
-void read_counted_tops(Connection &db, const Window &w, Tops &tops) {
+// The five counted lists in one pass over the window, ranked in SQL. Citus
+// runs no GROUPING SETS over a distributed table: there the window's rows are
+// gathered first (a materialised CTE, which it plans on its own) and grouped
+// on the coordinator.
+void read_counted_tops(Connection &db, const Window &w, bool distributed, Tops &tops) {
     WhereClause where = build_where(w.filter());
+    const std::string rows =
+        "SELECT path, coalesce('path' = ANY(escaped), false) AS path_e, user_name,"
+        "       coalesce('user_name' = ANY(escaped), false) AS user_e,"
+        "       host(client_addr) AS client, user_agent,"
+        "       coalesce('user_agent' = ANY(escaped), false) AS agent_e, status"
+        " FROM trace.requests " + where.sql;
     const std::string grouped =
+        (distributed ? "WITH r AS MATERIALIZED (" + rows + ") " : std::string()) +
         "SELECT CASE WHEN GROUPING(path, path_e) = 0 THEN 'path'"
         "            WHEN GROUPING(user_name, user_e) = 0 THEN 'user'"
         "            WHEN GROUPING(client) = 0 THEN 'client' ELSE 'agent' END AS dim,"
@@ -88,11 +122,7 @@ void read_counted_tops(Connection &db, const Window &w, Tops &tops) {
         "            WHEN GROUPING(user_name, user_e) = 0 THEN user_e"
         "            WHEN GROUPING(client) = 0 THEN false ELSE agent_e END AS escaped,"
         "       count(*) AS n, count(*) FILTER (WHERE status BETWEEN 400 AND 599) AS errors"
-        " FROM (SELECT path, coalesce('path' = ANY(escaped), false) AS path_e, user_name,"
-        "              coalesce('user_name' = ANY(escaped), false) AS user_e,"
-        "              host(client_addr) AS client, user_agent,"
-        "              coalesce('user_agent' = ANY(escaped), false) AS agent_e, status"
-        "       FROM trace.requests " + where.sql + ") AS r"
+        " FROM " + (distributed ? std::string("r") : "(" + rows + ") AS r") +
         " GROUP BY GROUPING SETS ((path, path_e), (user_name, user_e), (client),"
         "                         (user_agent, agent_e))";
     const std::string ranked =
@@ -157,8 +187,9 @@ OverviewData read_overview(Connection &db, const Window &w) {
     db.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     try {
         db.exec("SET LOCAL work_mem = '64MB'");
-        read_buckets(db, w, data);
-        read_counted_tops(db, w, data.tops);
+        bool distributed = requests_distributed(db);
+        read_buckets(db, w, distributed, data);
+        read_counted_tops(db, w, distributed, data.tops);
         read_slowest_paths(db, w, data.tops);
         db.exec("COMMIT");
     } catch (...) {
