@@ -36,9 +36,11 @@ std::int64_t parse_days(const std::string &text, const char *option) {
 }
 
 const char *const prune_footer =
-    "Prints, per table, what it deleted (or, with --dry-run, would delete). Finds\n"
-    "the cutoff with a backward scan of the primary key and deletes below it in id\n"
-    "ranges of --batch-size, one transaction each, never walking a range twice.\n\n"
+    "Prints, per table, what it deleted (or, with --dry-run, would delete). The\n"
+    "newest rows of trace.requests are its latest by time: the cutoff is the time of\n"
+    "the N-th newest (rows of that time are all kept); trace.audit's is the id of\n"
+    "its N-th newest. It deletes below the cutoff in ranges of --batch-size rows,\n"
+    "one transaction each, never walking a range twice.\n\n"
     "Exit status: 0 done (also when another prune was already running: it then does\n"
     "nothing); 1 the database failed or refused; 2 bad command line or\n"
     "configuration.";
