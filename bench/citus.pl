@@ -9,7 +9,7 @@
 # seconds), how long the rest took to arrive, rows dropped (trace_status's
 # dropped_rows) and missing (served - stored; below 0 when nginx answered
 # requests after wrk stopped counting), and where the rows are: per
-# worker (the shards' rows) and per host, with the worker of each host's shard.
+# worker (the shards' rows, and the hosts whose batches they hold) and per host.
 #
 # Usage: bench/citus.pl [BUILD_DIR]   (after `make`, with Citus installed:
 # `make test-citus` builds and installs it). Environment: BENCH_SECONDS (20),
@@ -58,7 +58,6 @@ sub run_layout {
     die "migrate --distribute: $out$err" if $rc;
     $pg->migrate;
     my %web = start_hosts($t, \@HOSTS);
-    my %worker_of = map { $_ => $citus->worker_of('trace.requests', $_)->port } @HOSTS;
 
     my $started = time;
     my %wrk = map {
@@ -89,6 +88,13 @@ sub run_layout {
     my $dropped = sum0(map { $_->status_sum('/status', 'dropped_rows') } values %web);
     my $spooled = sum0(map { $_->status_sum('/status', 'spooled_rows') } values %web);
     my $per_worker = $citus->rows_per_worker('requests');
+    # The hosts whose rows each worker holds, by the shard of each batch key.
+    my %hosts_on = map { $_->[0] => $_->[1] } @{ $pg->sql(q{
+        SELECT p.nodeport, string_agg(DISTINCT k.host, ' ' ORDER BY k.host)
+        FROM (SELECT DISTINCT host, batch_key FROM trace.requests) k
+        JOIN pg_dist_shard_placement p
+          ON p.shardid = get_shard_id_for_distribution_column('trace.requests', k.batch_key)
+        GROUP BY p.nodeport}) };
     my %per_host = map { $_->[0] => $_->[1] }
         @{ $pg->sql('SELECT host, count(*) FROM trace.requests GROUP BY host') };
     my %errors = stop_hosts(\%web);
@@ -99,7 +105,7 @@ sub run_layout {
         wrk_errors => sum0(map { $_->{errors} } values %report),
         stored_in_load => $stored_in_load, stored => $stored, drained => $drained,
         dropped => $dropped, spooled => $spooled,
-        per_worker => $per_worker, per_host => \%per_host, worker_of => \%worker_of,
+        per_worker => $per_worker, per_host => \%per_host, hosts_on => \%hosts_on,
         errors => [map { map { "$_" } @{ $errors{$_} } } @HOSTS],
     };
 }
@@ -109,11 +115,9 @@ my @runs = map { run_layout($_) } @LAYOUTS;
 printf "\n%-9s %10s %10s %8s %9s %8s %8s %8s  %s\n", 'workers', 'served/s', 'stored/s',
     'rest in', 'served', 'stored', 'dropped', 'missing', 'rows per worker (port: rows, hosts)';
 for my $r (@runs) {
-    my %hosts_on;
-    push @{ $hosts_on{ $r->{worker_of}{$_} } }, $_ for @HOSTS;
     my $spread = join '; ', map {
         my ($port) = /:(\d+)$/;
-        "$port: $r->{per_worker}{$_} (" . join(' ', @{ $hosts_on{$port} // ['-'] }) . ')'
+        "$port: $r->{per_worker}{$_} (" . ($r->{hosts_on}{$port} // '-') . ')'
     } sort keys %{ $r->{per_worker} };
     printf "%-9d %10.0f %10.0f %6.1f s %9d %8d %8d %8d  %s\n", $r->{workers},
         $r->{served_per_s}, $r->{stored_in_load} / $r->{seconds}, $r->{drained}, $r->{served},

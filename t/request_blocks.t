@@ -149,6 +149,20 @@ is($pg->value(q{SELECT count(*) FROM trace.request_blocks k JOIN trace.rejected 
 is($pg->value($uncovered), 0, "every row's time still lies within a block");
 $pg->sql('ALTER TABLE trace.requests DROP CONSTRAINT no_poison');
 
+# The batch key (sql/0008): a batch's ledger row, blocks and refused row carry
+# one value, each batch its own, and every row one of a committed batch's.
+is($pg->value(q{SELECT count(*) FROM trace.request_blocks k JOIN trace.batches b USING (host, batch_id)
+        WHERE k.batch_key <> b.batch_key}), 0, "each block has its batch's key");
+is($pg->value(q{SELECT count(*) FROM trace.rejected r JOIN trace.batches b USING (host, batch_id)
+        WHERE r.batch_key <> b.batch_key}), 0, '... and the refused row its own batch\'s');
+is($pg->value(q{SELECT count(*) FROM trace.batches GROUP BY batch_key HAVING count(*) > 1 LIMIT 1}) // 0,
+    0, 'no two batches share a key');
+is($pg->value(q{SELECT count(*) FROM trace.requests r WHERE NOT EXISTS
+        (SELECT FROM trace.batches b WHERE b.batch_key = r.batch_key AND b.host = r.host)}), 0,
+    "every row has the key of one of its host's batches");
+cmp_ok($pg->value('SELECT count(DISTINCT batch_key) FROM trace.requests'), '>', 2,
+    '... and the rows spread over several');
+
 # --- the schema loses the blocks under the module (a database replaced by one
 # before 0006): the statement fails for its columns, not for its rows; it is
 # retried as the older schema takes it, and nothing is refused ----------------

@@ -41,7 +41,9 @@ sub db_columns {
 # summarised (sql/0006) is not a request's data but whether blocks cover the
 # row: the module appends it to the contract's columns where the database has
 # blocks, and an older module leaves it to its default.
-my %bookkeeping = (requests => ['summarised'], audit => []);
+# batch_key (sql/0008) is the batch's distribution value: every column takes
+# it from the transaction's setting, and no module names it.
+my %bookkeeping = (requests => ['summarised', 'batch_key'], audit => ['batch_key']);
 for my $table (qw(requests audit)) {
     my %aside = map { $_ => 1 } 'id', @{ $bookkeeping{$table} };
     my @db = db_columns($table);
@@ -57,6 +59,13 @@ is_deeply($pg->sql(q{SELECT data_type, is_nullable, column_default FROM informat
     'trace.requests.summarised: a boolean, false unless the module says otherwise');
 ok(!grep({ $_ eq 'summarised' } @{ $contract{requests} }),
     '... and not one of the columns every module fills');
+for my $table (qw(requests audit batches rejected request_blocks)) {
+    is_deeply($pg->sql(q{SELECT data_type, is_nullable, column_default FROM information_schema.columns
+        WHERE table_schema = 'trace' AND table_name = ? AND column_name = 'batch_key'}, $table),
+        [['integer', 'NO',
+          q{COALESCE((NULLIF(current_setting('trace.batch_key'::text, true), ''::text))::integer, 0)}]],
+        "trace.$table.batch_key: an integer, the transaction's trace.batch_key, else 0");
+}
 my $check = $pg->value(q{SELECT pg_get_constraintdef(oid) FROM pg_constraint
     WHERE conrelid = 'trace.audit'::regclass AND contype = 'c'
       AND pg_get_constraintdef(oid) LIKE '%action%'});

@@ -286,8 +286,17 @@ std::vector<RecordRow> recent_rows(Connection &db, const ColumnSet &set,
         }
     };
     full = false;
-    std::vector<TimeRange> ranges =
-        merged(ranges_of(runner.run("recent blocks", recent_blocks_sql(committed_since))));
+    Result batches = runner.run("recent batches", recent_batches_sql(committed_since));
+    std::vector<std::string> hosts;
+    std::vector<std::string> ids;
+    for (int i = 0; i < batches.rows(); ++i) {
+        hosts.emplace_back(batches.get(i, 0));
+        ids.emplace_back(batches.get(i, 1));
+    }
+    std::vector<TimeRange> ranges;
+    if (!ids.empty()) {
+        ranges = merged(ranges_of(runner.run("blocks", blocks_of_batches_sql(hosts, ids))));
+    }
     if (!ranges.empty()) {
         add(runner.run("ranges", ranges_rows_sql(set, filter, ranges, limit, range_scan(db))));
     }

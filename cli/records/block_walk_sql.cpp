@@ -137,13 +137,24 @@ Statement blocks_ending_at_sql(const BlockPredicate &predicate, const RecordFilt
     return s;
 }
 
-Statement recent_blocks_sql(EpochMicros since) {
+Statement recent_batches_sql(EpochMicros since) {
     Params p;
     Statement s;
-    s.sql = "SELECT " + block_micros_sql("b.first_ts") + ", " + block_micros_sql("b.last_ts") +
-            " FROM trace.batches l JOIN trace.request_blocks b"
-            " ON b.host = l.host AND b.batch_id = l.batch_id"
-            " WHERE l.committed_at >= " + p.add(block_ts(since)) + "::timestamptz";
+    s.sql = "SELECT host, batch_id FROM trace.batches WHERE committed_at >= " +
+            p.add(block_ts(since)) + "::timestamptz";
+    s.params = p.take();
+    return s;
+}
+
+Statement blocks_of_batches_sql(const std::vector<std::string> &hosts,
+                                const std::vector<std::string> &batch_ids) {
+    Params p;
+    Statement s;
+    // Any of the hosts and any of the ids: the primary key's two first
+    // columns, no join. A block of another host's batch of the same id (ids
+    // are an nginx instance's own) would only widen the ranges read.
+    s.sql = blocks_select() + "WHERE host = ANY (" + p.add(pg_array_literal(hosts)) +
+            "::text[]) AND batch_id = ANY (" + p.add(pg_array_literal(batch_ids)) + "::text[])";
     s.params = p.take();
     return s;
 }

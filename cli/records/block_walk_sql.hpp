@@ -42,10 +42,15 @@ Statement candidate_blocks_sql(const BlockPredicate &predicate, const RecordFilt
 Statement blocks_ending_at_sql(const BlockPredicate &predicate, const RecordFilter &filter,
                                EpochMicros last);
 
-// The time ranges of the blocks of the batches committed at `since` or later
-// (trace.batches by committed_at, the blocks by their key), first_ts and
-// last_ts in epoch microseconds: where --follow finds new rows.
-Statement recent_blocks_sql(EpochMicros since);
+// The batches committed at `since` or later (trace.batches by committed_at):
+// their host and batch_id. Then the time ranges of their blocks (through the
+// blocks' key), first_ts and last_ts in epoch microseconds: where --follow
+// finds new rows. Two statements, not a join: on Citus the two tables are
+// colocated by batch_key (sql/0008), which a join on host and batch_id does
+// not name.
+Statement recent_batches_sql(EpochMicros since);
+Statement blocks_of_batches_sql(const std::vector<std::string> &hosts,
+                                const std::vector<std::string> &batch_ids);
 
 // How the rows of several ranges are read: one range scan of requests_ts_idx
 // each (a LATERAL join over them), or one statement with an OR of the ranges,

@@ -10,7 +10,7 @@ namespace {
 
 // How a table is laid out on the cluster.
 enum class Layout {
-    by_host,    // hash-distributed by host, colocated with trace.requests
+    by_key,     // hash-distributed by the key column, colocated with trace.requests
     reference,  // one copy on every node
 };
 
@@ -19,31 +19,68 @@ struct TableLayout {
     Layout layout;
 };
 
-// requests first: the others are colocated with it. request_blocks by host,
-// as its rows: a batch's blocks go to the shard of its rows, in the module's
-// one transaction on one node. The backfill's mark is one row that a listing
+// requests first: the others are colocated with it. Every table the module
+// writes is distributed by batch_key (sql/0008): a batch's rows, blocks,
+// ledger row and refused rows share one value, so one shard and one node take
+// its transaction, while a host's batches spread over all shards. A schema
+// distributed before 0008 (by host, as trace-ctl did then) keeps its key, and
+// tables added later follow it. The backfill's mark is one row that a listing
 // on any node compares ids with: a reference table, which joins with every
 // shard where it is.
 const TableLayout trace_tables[] = {
-    {"trace.requests", Layout::by_host},      {"trace.audit", Layout::by_host},
-    {"trace.batches", Layout::by_host},       {"trace.rejected", Layout::by_host},
-    {"trace.request_blocks", Layout::by_host}, {"trace.request_blocks_backfill", Layout::reference},
+    {"trace.requests", Layout::by_key},       {"trace.audit", Layout::by_key},
+    {"trace.batches", Layout::by_key},        {"trace.rejected", Layout::by_key},
+    {"trace.request_blocks", Layout::by_key}, {"trace.request_blocks_backfill", Layout::reference},
 };
-const char *const distribution_column = "host";
+const char *const batch_key_column = "batch_key";
+const char *const host_column = "host";
+
+// The column the tables are distributed by: trace.requests' when it is
+// distributed already, else batch_key where the schema has it (0008), else host.
+std::string key_column(Connection &db) {
+    Result r = db.exec(
+        "SELECT column_to_column_name(logicalrelid, partkey) FROM pg_dist_partition "
+        "WHERE logicalrelid = 'trace.requests'::regclass");
+    if (r.rows() != 0 && !r.is_null(0, 0)) {
+        return std::string(r.get(0, 0));
+    }
+    Result has = db.exec("SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = "
+                         "'trace.requests'::regclass AND attname = 'batch_key' AND NOT attisdropped)");
+    return has.get(0, 0) == "t" ? batch_key_column : host_column;
+}
+
+// Citus distributes a table only if its unique keys hold the distribution
+// column: a primary key without it gets it as its last column, under the same
+// name. batch_key is a function of the batch id, so (host, batch_id,
+// batch_key) is unique exactly when (host, batch_id) is.
+void key_holds_column(Connection &db, const std::string &table, const std::string &column) {
+    Result pk = db.exec_params(
+        "SELECT c.conname, string_agg(quote_ident(a.attname), ', ' ORDER BY k.ord), "
+        "       bool_or(a.attname = $2) "
+        "FROM pg_constraint c CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord) "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum "
+        "WHERE c.conrelid = $1::regclass AND c.contype = 'p' GROUP BY c.conname",
+        {table, column});
+    if (pk.rows() == 0 || pk.get(0, 2) == "t") {
+        return;
+    }
+    std::string name(pk.get(0, 0));
+    db.exec("ALTER TABLE " + table + " DROP CONSTRAINT " + name + ", ADD CONSTRAINT " + name +
+            " PRIMARY KEY (" + std::string(pk.get(0, 1)) + ", " + column + ")");
+}
 
 // Throws unless the table's row of pg_dist_partition (partmethod, column,
 // repmodel) is the layout trace-ctl gives it.
-void check_layout(const TableLayout &t, const Result &r) {
+void check_layout(const TableLayout &t, const std::string &key, const Result &r) {
     std::string method(r.get(0, 0));
     std::string column = r.is_null(0, 1) ? std::string("none") : std::string(r.get(0, 1));
-    bool same = t.layout == Layout::by_host ? method == "h" && column == distribution_column
-                                            : method == "n" && r.get(0, 2) == "t";
+    bool same = t.layout == Layout::by_key ? method == "h" && column == key
+                                           : method == "n" && r.get(0, 2) == "t";
     if (same) {
         return;
     }
-    std::string wanted = t.layout == Layout::by_host
-                             ? std::string("by hash of ") + distribution_column
-                             : std::string("as a reference table");
+    std::string wanted = t.layout == Layout::by_key ? "by hash of " + key
+                                                    : std::string("as a reference table");
     throw std::runtime_error(std::string(t.table) + " is distributed already, but not " + wanted +
                              " (method " + method + ", column " + column +
                              "); trace-ctl changes nothing");
@@ -94,6 +131,7 @@ DistributeResult distribute_tables(Connection &db) {
     DistributeResult out;
     db.exec("BEGIN");
     try {
+        out.column = key_column(db);
         for (const TableLayout &t : trace_tables) {
             const std::string table = t.table;
             if (db.exec_params("SELECT to_regclass($1) IS NULL", {table}).get(0, 0) == "t") {
@@ -104,7 +142,7 @@ DistributeResult distribute_tables(Connection &db) {
                 "FROM pg_dist_partition WHERE logicalrelid = $1::regclass",
                 {table});
             if (r.rows() != 0) {
-                check_layout(t, r);
+                check_layout(t, out.column, r);
                 out.already.push_back(table);
                 continue;
             }
@@ -113,9 +151,10 @@ DistributeResult distribute_tables(Connection &db) {
                 out.referenced.push_back(table);
                 continue;
             }
+            key_holds_column(db, table, out.column);
             bool first = out.distributed.empty() && out.already.empty();
             db.exec_params("SELECT create_distributed_table($1::regclass, $2, colocate_with => $3)",
-                           {table, std::string(distribution_column),
+                           {table, out.column,
                             first ? std::string("none") : std::string(trace_tables[0].table)});
             out.distributed.push_back(table);
         }

@@ -1,6 +1,7 @@
 // What trace-ctl needs to know about Citus, and `migrate --distribute`: the
-// trace tables distributed by host, colocated, so that a batch's rows and its
-// ledger row are on one shard and its transaction stays on one node.
+// trace tables distributed by batch_key (sql/0008; host for a schema
+// distributed before it), colocated, so that a batch's rows and its ledger row
+// are on one shard and its transaction stays on one node.
 
 #ifndef TRACE_CTL_SCHEMA_CITUS_HPP
 #define TRACE_CTL_SCHEMA_CITUS_HPP
@@ -30,13 +31,14 @@ void prepare_citus_transaction(Connection &db);
 bool is_distributed(Connection &db, const std::string &table);
 
 struct DistributeResult {
-    std::vector<std::string> distributed;   // tables distributed by host by this run
+    std::string column;                     // what the tables are distributed by
+    std::vector<std::string> distributed;   // tables distributed by this run
     std::vector<std::string> referenced;    // tables made reference tables by this run
     std::vector<std::string> already;       // tables that were laid out before
 };
 
-// Lays out every trace table that is not yet, in one transaction: by host,
-// colocated with trace.requests, and trace.request_blocks_backfill (one row)
+// Lays out every trace table that is not yet, in one transaction: by the key
+// column (see citus.cpp), colocated with trace.requests, and trace.request_blocks_backfill (one row)
 // as a reference table. Tables the schema does not have yet are left for a
 // later run. Throws when a table is laid out already in another way: that is
 // not a layout trace-ctl made, and it changes nothing then.

@@ -61,13 +61,13 @@ void apply_statements(Connection &db, const Migration &m, bool citus) {
 // `asked`: --distribute was given, and says so when it had nothing to do.
 void report_distribution(const DistributeResult &r, bool asked) {
     for (const auto &table : r.distributed) {
-        std::cout << "distributed " << table << " by host\n";
+        std::cout << "distributed " << table << " by " << r.column << '\n';
     }
     for (const auto &table : r.referenced) {
         std::cout << "made " << table << " a reference table\n";
     }
     if (asked && r.distributed.empty() && r.referenced.empty()) {
-        std::cout << "tables already distributed by host; nothing to do\n";
+        std::cout << "tables already distributed by " << r.column << "; nothing to do\n";
     }
 }
 
@@ -191,7 +191,8 @@ int run_migrate(const Context &ctx, const MigrateOptions &opts) {
     }
     if (opts.distribute || (distributed && !plan.pending.empty())) {
         if (opts.dry_run) {
-            std::cout << "would distribute the trace tables by host\n";
+            std::cout << "would distribute the trace tables (by batch_key from 0008 on, else by "
+                         "host)\n";
         } else {
             report_distribution(distribute_tables(db), opts.distribute);
         }

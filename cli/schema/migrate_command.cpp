@@ -24,7 +24,9 @@ void add_migrate_command(CLI::App &app, Context &ctx, int &exit_code) {
                     "apply the migrations up to this version only (e.g. 1 for 0001)")
         ->check(CLI::Range(0, 999999999));
     cmd->add_flag("--distribute", opts->distribute,
-                  "on a Citus coordinator: then distribute the trace tables by host, colocated,\n"
+                  "on a Citus coordinator: then distribute the trace tables by batch_key (a\n"
+                  "value of each batch, sql/0008; host for a schema distributed before it),\n"
+                  "colocated,\n"
                   "and make the backfill mark a reference table, unless they are already; on\n"
                   "plain PostgreSQL an error (exit 1). Once trace.requests is distributed,\n"
                   "every migrate lays out the tables its migrations add");

@@ -2,6 +2,10 @@
 
 #include "row_encoder.hpp"
 
+// Header-only, as in common/block_summary.cpp.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace trace {
 
 const char *table_name(Table t) {
@@ -10,6 +14,10 @@ const char *table_name(Table t) {
 
 const char *table_columns(Table t) {
     return t == Table::audit ? audit_columns : request_columns;
+}
+
+std::int32_t Batch::key() const {
+    return static_cast<std::int32_t>(XXH3_64bits(id.data(), id.size()) & 0x7fffffff);
 }
 
 std::pair<Batch, Batch> Batch::split() const {

@@ -29,6 +29,12 @@ struct Batch {
     // one: the split is the same on every attempt, so a half committed before
     // a crash is recognised when the batch is tried again.
     std::pair<Batch, Batch> split() const;
+
+    // The batch's distribution value (sql/0008, trace.*.batch_key): 31 bits of
+    // a hash of its id, so the same on every attempt: a batch sent again meets
+    // its ledger row on the same Citus shard, and a split half goes where its
+    // id says. Spreads a host's batches over the shards.
+    std::int32_t key() const;
 };
 
 }  // namespace trace

@@ -18,11 +18,13 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
-// A unique violation (23505) by the transaction's first statement, the ledger
-// row, means "already written". Known by the statement and not by the
-// constraint's name, which differs where the ledger is not a plain table (on
-// Citus the error names a shard's constraint, or none at all).
+// A unique violation (23505) by the ledger row's INSERT means "already
+// written". Known by the statement and not by the constraint's name, which
+// differs where the ledger is not a plain table (on Citus the error names a
+// shard's constraint, or none at all). The sender's transactions set the
+// batch's key first (sender.cpp), so the ledger INSERT is the second.
 constexpr std::string_view unique_violation = "23505";
+constexpr int ledger_statement = 1;
 
 }  // namespace
 
@@ -358,7 +360,7 @@ TxResult PgLink::run(const std::string &sql, std::string_view copy_data, Millis 
     TxResult r;
     if (first_error.empty()) {
         r.outcome = TxOutcome::committed;
-    } else if (first_state == unique_violation && first_error_statement == 0) {
+    } else if (first_state == unique_violation && first_error_statement == ledger_statement) {
         r.outcome = TxOutcome::duplicate;
     } else {
         r.outcome = is_data_error(first_state) ? TxOutcome::data_error : TxOutcome::failed;

@@ -47,6 +47,7 @@ private:
     Delivery deliver_rows(const Batch &batch);
     Delivery reject(const Batch &row, const std::string &reason);
     std::string ledger_insert(const Batch &b) const;
+    static std::string batch_key_setting(const Batch &b);
     bool schema_due() const;
 
     Link &link_;

@@ -1,6 +1,7 @@
 # trace-ctl migrate --distribute on a Citus coordinator: the migrations, then
-# the five tables of rows distributed by host, colocated (a batch's rows, its
-# blocks and its ledger row on one shard), and the backfill's one-row mark a
+# the five tables of rows distributed by batch_key (sql/0008), colocated (a
+# batch's rows, its blocks and its ledger row on one shard; a host's batches on
+# many), their primary keys holding it, and the backfill's one-row mark a
 # reference table; a second run changes nothing and says so. What the module
 # and trace-ctl then need works through the coordinator: the roles' grants
 # reached the shards, identity columns number rows, prune's DELETEs run.
@@ -22,15 +23,16 @@ my $migrations = () = glob(Trace::Test::root() . '/sql/*.sql');
 
 my ($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute', '--dry-run');
 is($rc, 0, 'dry run on the coordinator') or diag($err);
-like($out, qr/^would distribute the trace tables by host$/m, '... says it would distribute');
+like($out, qr/^would distribute the trace tables \(by batch_key from 0008 on, else by host\)$/m,
+    '... says it would distribute');
 is($pg->value('SELECT count(*) FROM pg_dist_partition'), 0, '... and distributes nothing');
 
 ($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
 is($rc, 0, 'migrate --distribute succeeds') or diag($err);
 like($out, qr/^applied 0001_init/m, '... applies the migrations');
-my @by_host = qw(requests audit batches rejected request_blocks);
-for my $table (@by_host) {
-    like($out, qr/^distributed trace\.$table by host$/m, "... and says it distributed $table");
+my @by_key = qw(requests audit batches rejected request_blocks);
+for my $table (@by_key) {
+    like($out, qr/^distributed trace\.$table by batch_key$/m, "... and says it distributed $table");
 }
 like($out, qr/^made trace\.request_blocks_backfill a reference table$/m,
     '... and made the backfill mark a reference table');
@@ -40,9 +42,18 @@ my $layout_sql = q{SELECT logicalrelid::text, partmethod,
     FROM pg_dist_partition ORDER BY logicalrelid::text COLLATE "C"};
 my $layout = $pg->sql($layout_sql);
 is_deeply([map { [@$_[0 .. 3]] } @$layout],
-    [sort { $a->[0] cmp $b->[0] } (map { ["trace.$_", 'h', 'host', 's'] } @by_host),
+    [sort { $a->[0] cmp $b->[0] } (map { ["trace.$_", 'h', 'batch_key', 's'] } @by_key),
      ['trace.request_blocks_backfill', 'n', undef, 't']],
-    'the five tables of rows are hash-distributed by host, the backfill mark is a reference table');
+    'the five tables of rows are hash-distributed by batch_key, the backfill mark is a reference table');
+is_deeply($pg->sql(q{SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint
+        WHERE contype = 'p' AND conrelid IN ('trace.audit'::regclass, 'trace.batches'::regclass,
+            'trace.rejected'::regclass, 'trace.request_blocks'::regclass)
+        ORDER BY conrelid::regclass::text COLLATE "C"}),
+    [['trace.audit', 'PRIMARY KEY (id, host, batch_key)'],
+     ['trace.batches', 'PRIMARY KEY (host, batch_id, batch_key)'],
+     ['trace.rejected', 'PRIMARY KEY (id, host, batch_key)'],
+     ['trace.request_blocks', 'PRIMARY KEY (host, batch_id, block, batch_key)']],
+    '... their primary keys end in batch_key, as Citus needs');
 my %colocation = map { $_->[4] => 1 } grep { $_->[1] eq 'h' } @$layout;
 is(scalar keys %colocation, 1, '... the five in one colocation group');
 is($pg->value(q{SELECT count(*) FROM pg_dist_shard_placement JOIN pg_dist_shard USING (shardid)
@@ -66,7 +77,7 @@ is($pg->value('SELECT count(*) FROM trace.schema_migrations'), $migrations,
 ($rc, $out, $err) = $t->trace_ctl(@db, 'migrate', '--distribute');
 is($rc, 0, 'a second migrate --distribute succeeds') or diag($err);
 like($out, qr/up to date.*nothing to do/, '... finds no migration to apply');
-like($out, qr/^tables already distributed by host; nothing to do$/m, '... nor a table to distribute');
+like($out, qr/^tables already distributed by batch_key; nothing to do$/m, '... nor a table to distribute');
 unlike($out, qr/^distributed /m, '... and distributes nothing again');
 is_deeply($pg->sql($layout_sql), $layout, '... the layout is unchanged');
 
@@ -79,10 +90,10 @@ like($err, qr/^trace-ctl migrate: --distribute runs on the Citus coordinator, an
 
 # A table laid out otherwise is not trace-ctl's layout: refused, nothing
 # changed; once it is undone, --distribute lays out just that table, as before
-# (the tables by host colocated again; the reference table's group is its own).
+# (the tables by batch_key colocated again; the reference table's group is its own).
 $pg->sql('SET client_min_messages = warning');    # undistribute_table's NOTICEs
 my $shape = sub { [map { [@$_[0 .. 3], $_->[1] eq 'h' ? $_->[4] : 'reference'] } @{ $_[0] }] };
-for my $case (['trace.batches', 'batch_id', 'by hash of host'],
+for my $case (['trace.batches', 'batch_id', 'by hash of batch_key'],
               ['trace.request_blocks_backfill', 'one', 'as a reference table']) {
     my ($table, $column, $wanted) = @$case;
     $pg->sql(q{SELECT undistribute_table($1)}, $table);
@@ -126,7 +137,7 @@ like($out, qr/"alice"/, '... with the login');
 is($rc, 0, 'trace-ctl audit --summary answers on the coordinator') or diag($err);
 
 # Blocks through the coordinator, as the module writes them: on the shard of
-# their host's rows. One for the rows of each host, one long before them all.
+# their batch's rows. One for the rows of each host, one long before them all.
 my $add_block = $w->prepare(q{INSERT INTO trace.request_blocks (host, batch_id, block, first_ts,
     last_ts, row_count, keys, grams) VALUES ($1, $2, 0, $3::timestamptz, $4::timestamptz, 5, '\x00', '\x00')});
 my ($first, $last) = @{ $pg->sql(q{SELECT min(ts)::text, max(ts)::text FROM trace.requests})->[0] };
@@ -134,10 +145,13 @@ $add_block->execute($_, 'rows', $first, $last) for qw(alpha beta gamma);
 $add_block->execute('alpha', 'gone', '2001-01-01 00:00:00+00', '2001-01-01 00:00:01+00');
 undef $add_block;
 is($pg->value('SELECT count(*) FROM trace.request_blocks'), 4, 'the module role adds blocks through the coordinator');
+# Written without a batch key (as psql or an older module writes), they all
+# have key 0: the blocks on the node of the rows.
+is($pg->value(q{SELECT count(DISTINCT batch_key) FROM trace.request_blocks}), 1, '... all of key 0');
 is($pg->value(q{SELECT count(DISTINCT nodeport) FROM pg_dist_shard_placement
-        WHERE shardid IN (get_shard_id_for_distribution_column('trace.requests', 'gamma'),
-                          get_shard_id_for_distribution_column('trace.request_blocks', 'gamma'))}), 1,
-    "... a host's blocks on the node of its rows");
+        WHERE shardid IN (get_shard_id_for_distribution_column('trace.requests', 0),
+                          get_shard_id_for_distribution_column('trace.request_blocks', 0))}), 1,
+    "... a batch's blocks on the node of its rows");
 
 ($rc, $out, $err) = $t->trace_ctl(@db, 'status');
 is($rc, 0, 'trace-ctl status answers on the coordinator') or diag("$out$err");

@@ -52,8 +52,9 @@ is($rc, 0, '--explain on Citus') or diag($err);
 like($out, qr/"Statement":"ranges"/, '... names the walk\'s statements');
 
 # --follow on the coordinator: trace.requests has no index on id, so new rows
-# are found through the ledger entries and blocks of the batches committed
-# since (a join of two tables colocated by host), and the rows no block covers.
+# are found through the ledger entries of the batches committed since, then
+# their blocks (two statements: the tables are colocated by batch_key, which a
+# join on host and batch id does not name), and the rows no block covers.
 my $bg = start_background(Trace::Test::build() . '/trace-ctl', @db, 'requests', '--follow',
     '--format', 'json', '--interval', '0.2', '--limit', 1);
 wait_for_output($bg, sub { ($_[0] =~ tr/\n//) >= 1 });

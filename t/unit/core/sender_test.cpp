@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <regex>
@@ -61,6 +62,7 @@ struct FakeServer {
     std::vector<std::string> copy_data;       // ... and what its COPY was fed
     std::deque<std::optional<Fault>> faults;  // one per transaction; nullopt: none
     std::set<std::string> ledger;             // trace.batches: committed batch ids
+    std::map<std::string, std::string> keys;  // batch id -> the batch key it was sent with
     std::vector<std::string> rows;            // committed rows, in order
     std::vector<std::string> rejected;        // trace.rejected: row_text
     std::vector<std::string> attempts;        // the batch id of every transaction tried
@@ -131,12 +133,18 @@ public:
         std::lock_guard<std::mutex> lock(server_.mu);
         std::smatch m;
         static const std::regex ledger(
-            R"(^INSERT INTO trace\.batches \(host, batch_id, row_count\) VALUES \('([^']*)', '([^']*)', (\d+)\); )");
+            R"(^SET LOCAL trace\.batch_key = '(\d+)'; INSERT INTO trace\.batches \(host, batch_id, row_count\) VALUES \('([^']*)', '([^']*)', (\d+)\); )");
         if (!std::regex_search(sql, m, ledger)) {
-            ADD_FAILURE() << "no ledger row first: " << sql;
+            ADD_FAILURE() << "no batch key and ledger row first: " << sql;
             return r;
         }
-        std::string id = m[2];
+        std::string id = m[3];
+        // The key is the batch's: the same whenever it is sent again.
+        auto [key, fresh] = server_.keys.emplace(id, m[1]);
+        if (!fresh && key->second != m[1]) {
+            ADD_FAILURE() << "batch " << id << " sent with key " << m[1] << ", before "
+                          << key->second;
+        }
         server_.attempts.push_back(id);
         server_.statements.push_back(sql);
         server_.copy_data.emplace_back(copy_data);
@@ -433,8 +441,10 @@ Batch requests_batch(int rows, std::string id = "00000000000000aa-1", int bad = 
     return b;
 }
 
+// The batch's key (its distribution value, sql/0008), then its ledger row.
 std::string ledger_sql(const Batch &b) {
-    return "INSERT INTO trace.batches (host, batch_id, row_count) VALUES ('web-1', '" + b.id +
+    return "SET LOCAL trace.batch_key = '" + std::to_string(b.key()) +
+           "'; INSERT INTO trace.batches (host, batch_id, row_count) VALUES ('web-1', '" + b.id +
            "', " + std::to_string(b.row_count) + ")";
 }
 

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
+#include <set>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -348,4 +349,24 @@ TEST(BatchSplit, HalvesWithDerivedIds) {
     EXPECT_EQ(l.rows + r.rows, b.rows);
     auto [l2, r2] = b.split();
     EXPECT_EQ(l2.rows, l.rows);  // the same split every time
+}
+
+// The distribution value: the same for a batch whatever its rows, 31 bits,
+// and spread over batches (a host's batches go to many shards).
+TEST(BatchKey, OfTheIdAloneAndSpread) {
+    Batch b = make_batch("id-7", 5);
+    Batch same_id = make_batch("id-7", 2);
+    EXPECT_EQ(b.key(), same_id.key());
+    EXPECT_GE(b.key(), 0);
+    std::set<std::int32_t> keys;
+    std::set<std::int32_t> shards;  // of 32, as Citus makes by default
+    for (int i = 0; i < 1000; ++i) {
+        Batch x = make_batch("00000000000000aa-" + std::to_string(i), 1);
+        keys.insert(x.key());
+        shards.insert(x.key() % 32);
+        EXPECT_GE(x.key(), 0);
+    }
+    EXPECT_EQ(keys.size(), 1000u);
+    EXPECT_EQ(shards.size(), 32u);
+    EXPECT_NE(b.split().first.key(), b.split().second.key());
 }
