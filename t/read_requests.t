@@ -247,8 +247,9 @@ is($out, "[]\n", 'no match: an empty JSON array');
 # --- JSON: every column, exact values -----------------------------------------------------
 
 # Every column but summarised (sql/0006): whether block summaries cover the
-# row, bookkeeping of the listing rather than part of the request.
-my @columns = grep { $_ ne 'summarised' } map { $_->[0] } @{ $pg->sql(q{SELECT column_name
+# row, bookkeeping of the listing rather than part of the request; and
+# batch_key (sql/0008), the batch's distribution value.
+my @columns = grep { $_ ne 'summarised' && $_ ne 'batch_key' } map { $_->[0] } @{ $pg->sql(q{SELECT column_name
     FROM information_schema.columns WHERE table_schema = 'trace' AND table_name = 'requests'
     ORDER BY ordinal_position}) };
 ($rc, $out, $err) = requests('--format', 'json', '--user', 'mallory');

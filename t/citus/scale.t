@@ -32,6 +32,7 @@ $pg->migrate;    # the module's login role
 my @hosts = qw(web1 web2 web3);
 my $LOGINS = 3;      # per host: GET /login?u=NAME, an audit event each
 my $MISSING = 30;    # per host: GET /missing?id=..., answered 404
+my $CLIENTS = 2;     # per host: the background load's clients
 
 # Each nginx sends a batch every 200 ms and gives up on a step after 2 s; the
 # load's first client is alice, the second bob; /login?u=NAME is a login.
@@ -49,7 +50,7 @@ my ($down) = sort { $a->port <=> $b->port } $citus->workers;
 my $down_port = $down->port;
 
 my $load_started = time;
-$_->start_background_load(clients => 2, pause => 0.001) for values %web;
+$_->start_background_load(clients => $CLIENTS, pause => 0.001) for values %web;
 sleep 4;
 $down->stop('fast');
 my $stopped = time;
@@ -83,11 +84,16 @@ my $held = sub {    # rows the host's nginx still holds in memory or spool
 for my $host (@hosts) {
     $t->wait_for(sub { $rows_of->($host) >= $served{$host} && !$held->($host) }, 60);
 }
+# A client stopped mid-request may not count an answer nginx gave (and
+# recorded): at most one a client, of /load.
 for my $host (@hosts) {
     my $want = $served{$host};
-    is($rows_of->($host), $want, "$host: $want requests answered, $want rows");
+    my $rows = $rows_of->($host);
+    ok($rows >= $want && $rows <= $want + $CLIENTS,
+        "$host: $want requests answered, $rows rows (at most $CLIENTS more, in flight at the end)");
     is($pg->value('SELECT count(DISTINCT query) FROM trace.requests WHERE host = $1', $host),
-        $want, "$host: each once");
+        $rows, "$host: each once");
+    $served{$host} = $rows;
     my %got = map { $_->[0] => 1 } @{ $pg->sql(
         q{SELECT query FROM trace.requests WHERE host = $1 AND path = '/load'}, $host) };
     my @lost = grep { !$got{"id=$_"} } @{ $answered{$host} };
@@ -101,6 +107,7 @@ my @felt = @hosts;    # a batch for the stopped worker holds the ones behind it
 my $spooled = sum0(map { $web{$_}->status_sum('/status', 'spooled_rows') } @felt);
 ok($spooled > 0, "the stopped worker's hosts (@felt) spooled rows while it was down")
     or diag(join "\n", map { $web{$_}->get('/status')->{body} } @felt);
+$total = sum0(values %served);
 is($pg->value('SELECT count(*) FROM trace.requests'), $total, "$total rows in all");
 is($pg->value('SELECT count(DISTINCT id) FROM trace.requests'), $total,
     'ids are unique across the shards');
