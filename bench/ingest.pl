@@ -65,9 +65,9 @@ my @BEFORE_0006 = ('PRIMARY KEY', '(ts)', '(user_name, ts DESC)',
     '(host, ts DESC)', '(client_addr, ts DESC)', 'USING gin (path trace.gin_trgm_ops)');
 my @CANDIDATES = (
     # trace.requests as migrated (requests_ts_idx, the partial index of rows
-    # not summarised; no primary key since 0007) and trace.request_blocks,
-    # the rows marked summarised as the module writes them
-    { name => 'shipped (0001-0007)', like => 'INCLUDING ALL', summaries => 1, summarised => 1 },
+    # not summarised; no primary key since 0007; batch_key since 0008) and
+    # trace.request_blocks, the rows marked summarised as the module writes them
+    { name => 'shipped (0001-0008)', like => 'INCLUDING ALL', summaries => 1, summarised => 1 },
     { name => 'before 0006', indexes => \@BEFORE_0006 },
     # 0006 as released: the same with the primary key (id, host) that 0007 drops
     { name => '0006 (primary key)', like => 'INCLUDING ALL', summaries => 1, summarised => 1,
