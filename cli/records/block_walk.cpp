@@ -41,6 +41,16 @@ private:
     nlohmann::json *plans_;
 };
 
+// Row `i` of `r`: its first `width` columns, those of the listing (the walk's
+// range statements select two more).
+RecordRow leading_columns(const Result &r, int i, size_t width) {
+    RecordRow row;
+    for (size_t c = 0; c < width; ++c) {
+        row.push_back(r.get_optional(i, static_cast<int>(c)));
+    }
+    return row;
+}
+
 std::vector<TimeRange> ranges_of(const Result &r) {
     std::vector<TimeRange> out;
     for (int i = 0; i < r.rows(); ++i) {
@@ -53,14 +63,11 @@ std::vector<TimeRange> ranges_of(const Result &r) {
 class Found {
 public:
     Found(const ColumnSet &set, long long keep) : ts_column_(set.index_of("ts")), keep_(keep),
-                                                  width_(static_cast<int>(set.columns.size())) {}
+                                                  width_(set.columns.size()) {}
 
     void add(const Result &r) {
         for (int i = 0; i < r.rows(); ++i) {
-            RecordRow row;
-            for (int c = 0; c < width_; ++c) {
-                row.push_back(r.get_optional(i, c));
-            }
+            RecordRow row = leading_columns(r, i, width_);
             Key key{std::stoll(*row[ts_column_]), std::stoll(*row[0])};
             rows_.emplace(key, std::move(row));
         }
@@ -100,7 +107,7 @@ private:
     std::map<Key, RecordRow, std::greater<Key>> rows_;
     size_t ts_column_;
     long long keep_;
-    int width_;
+    size_t width_;
 };
 
 // The candidate blocks, newest last_ts first, fetched as the walk needs them.
@@ -268,7 +275,6 @@ std::vector<RecordRow> walk_blocks(Connection &db, const ColumnSet &set,
     }
 }
 
-
 std::vector<RecordRow> recent_rows(Connection &db, const ColumnSet &set,
                                    const RecordFilter &filter, EpochMicros committed_since,
                                    long long limit, bool &full) {
@@ -277,10 +283,7 @@ std::vector<RecordRow> recent_rows(Connection &db, const ColumnSet &set,
     auto add = [&](const Result &r) {
         full = full || r.rows() >= limit;
         for (int i = 0; i < r.rows(); ++i) {
-            RecordRow row;
-            for (size_t c = 0; c < set.columns.size(); ++c) {  // not the walk's own two
-                row.push_back(r.get_optional(i, static_cast<int>(c)));
-            }
+            RecordRow row = leading_columns(r, i, set.columns.size());
             long long id = std::stoll(*row[0]);
             by_id.emplace(id, std::move(row));
         }

@@ -38,8 +38,8 @@ struct DistributeResult {
 };
 
 // Lays out every trace table that is not yet, in one transaction: by the key
-// column (see citus.cpp), colocated with trace.requests, and trace.request_blocks_backfill (one row)
-// as a reference table. Tables the schema does not have yet are left for a
+// column (see citus.cpp), colocated with trace.requests, and
+// trace.request_blocks_backfill (one row) as a reference table. Tables the schema does not have yet are left for a
 // later run. Throws when a table is laid out already in another way: that is
 // not a layout trace-ctl made, and it changes nothing then.
 DistributeResult distribute_tables(Connection &db);

@@ -26,10 +26,9 @@ void add_migrate_command(CLI::App &app, Context &ctx, int &exit_code) {
     cmd->add_flag("--distribute", opts->distribute,
                   "on a Citus coordinator: then distribute the trace tables by batch_key (a\n"
                   "value of each batch, sql/0008; host for a schema distributed before it),\n"
-                  "colocated,\n"
-                  "and make the backfill mark a reference table, unless they are already; on\n"
-                  "plain PostgreSQL an error (exit 1). Once trace.requests is distributed,\n"
-                  "every migrate lays out the tables its migrations add");
+                  "colocated, and make the backfill mark a reference table, unless they are\n"
+                  "already; on plain PostgreSQL an error (exit 1). Once trace.requests is\n"
+                  "distributed, every migrate lays out the tables its migrations add");
     cmd->add_option("--lock-timeout", opts->lock_timeout_seconds,
                     "seconds to wait for another migrate run to finish")
         ->check(CLI::Range(0, 86400))

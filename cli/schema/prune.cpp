@@ -94,7 +94,7 @@ public:
     void drop_older(const std::string &table, const std::string &before, const std::string &why) {
         auto started = Clock::now();
         Result span = db_.exec_params(
-            std::string(by_time(table) ? "SELECT min(ts), NULL" : "SELECT min(id), max(id)") +
+            std::string(by_time(table) ? "SELECT min(ts)" : "SELECT min(id), max(id)") +
                 " FROM " + table + " WHERE ts < $1::timestamptz",
             {before});
         if (span.is_null(0, 0)) {
@@ -108,7 +108,7 @@ public:
             return;
         }
         long long deleted = by_time(table)
-                                ? delete_time_ranges(table, before)
+                                ? delete_time_ranges(table, std::string(span.get(0, 0)), before)
                                 : delete_id_ranges(table, span.get_int(0, 0),
                                                    one_past(span.get_int(0, 1)), before);
         std::cout << table << ": deleted " << deleted << " rows older than " << before << why
@@ -224,18 +224,24 @@ private:
     // the `keep`-th newest go.
     void keep_latest(const std::string &table, std::int64_t keep) {
         auto started = Clock::now();
+        const std::string nothing = ": no more than " + std::to_string(keep) +
+                                    " rows; nothing to delete\n";
         std::string cutoff = "infinity";  // keep nothing
-        if (std::optional<std::int64_t> offset = cutoff_offset(keep)) {
+        std::optional<std::int64_t> offset = cutoff_offset(keep);
+        if (offset) {
             std::optional<std::string> nth = optional_text(db_.exec_params(
                 "SELECT ts FROM " + table + " ORDER BY ts DESC OFFSET $1::bigint LIMIT 1",
                 {std::to_string(*offset)}));
-            // No row older than the N-th newest: at most N, or ties at its time.
-            if (!nth || db_.exec_params("SELECT min(ts) < $1::timestamptz FROM " + table, {*nth})
-                                .get(0, 0) != "t") {
-                std::cout << table << ": no more than " << keep << " rows; nothing to delete\n";
+            if (!nth) {
+                std::cout << table << nothing;
                 return;
             }
             cutoff = *nth;
+        }
+        std::optional<std::string> oldest = oldest_before(table, cutoff);
+        if (offset && !oldest) {  // none older than the N-th newest: ties at its time
+            std::cout << table << nothing;
+            return;
         }
         std::string below = "older than " + cutoff;
         if (opts_.dry_run) {
@@ -244,23 +250,26 @@ private:
                       << " and keep the newest " << keep << '\n';
             return;
         }
-        long long deleted = delete_time_ranges(table, cutoff);
+        long long deleted = oldest ? delete_time_ranges(table, *oldest, cutoff) : 0;
         std::cout << table << ": deleted " << deleted << " rows " << below
                   << ", kept the newest " << keep << " (" << elapsed(started) << ")\n";
     }
 
-    // Deletes the rows with ts < `before`, one transaction per batch_size of
-    // them, oldest first, through the ts index. Each batch ends at the time of
-    // the row batch_size on; when more rows than that share the batch's first
-    // time, it ends at the next time instead. The first starts at the oldest.
-    long long delete_time_ranges(const std::string &table, const std::string &before) {
-        const std::string from = " FROM " + table + " WHERE ts >= $1::timestamptz AND ";
-        std::optional<std::string> oldest = optional_text(db_.exec_params(
+    // The time of the oldest row before `before`, through the ts index.
+    std::optional<std::string> oldest_before(const std::string &table, const std::string &before) {
+        return optional_text(db_.exec_params(
             "SELECT min(ts) FROM " + table + " WHERE ts < $1::timestamptz", {before}));
-        if (!oldest) {
-            return 0;
-        }
-        std::string lo = *oldest;
+    }
+
+    // Deletes the rows with `oldest` <= ts < `before` (`oldest`: the time of
+    // the oldest of them), one transaction per batch_size of them, oldest
+    // first, through the ts index. Each batch ends at the time of the row
+    // batch_size on; when more rows than that share the batch's first time, it
+    // ends at the next time instead.
+    long long delete_time_ranges(const std::string &table, const std::string &oldest,
+                                 const std::string &before) {
+        const std::string from = " FROM " + table + " WHERE ts >= $1::timestamptz AND ";
+        std::string lo = oldest;
         long long deleted = 0;
         for (;;) {
             std::optional<std::string> hi = optional_text(

@@ -48,17 +48,15 @@ bool Sender::schema_due() const {
     return !schema_known_ || Clock::now() - schema_learned_at_ >= schema_recheck_;
 }
 
-// Every transaction starts with its batch's key, which the schema's
-// batch_key columns take as their default (sql/0008): the ledger row, the
-// rows, their blocks and a refused row of one batch then carry one value,
-// the one Citus distributes by. A custom setting, so a schema without the
-// columns accepts it too; pg_link.cpp knows the ledger INSERT comes second.
-std::string Sender::batch_key_setting(const Batch &b) {
-    return "SET LOCAL trace.batch_key = '" + std::to_string(b.key()) + "'; ";
-}
-
-std::string Sender::ledger_insert(const Batch &b) const {
-    return "INSERT INTO trace.batches (host, batch_id, row_count) VALUES (" +
+// How every transaction of a batch begins: its key, which the schema's
+// batch_key columns take as their default (sql/0008), so that the ledger row,
+// the rows, their blocks and a refused row of one batch carry one value, the
+// one Citus distributes by (a custom setting: a schema without the columns
+// accepts it too); then its ledger row, whose unique violation pg_link.cpp
+// reads as "already written" (the second statement).
+std::string Sender::transaction_start(const Batch &b) const {
+    return "SET LOCAL trace.batch_key = '" + std::to_string(b.key()) +
+           "'; INSERT INTO trace.batches (host, batch_id, row_count) VALUES (" +
            link_.literal(b.host) + ", " + link_.literal(b.id) + ", " +
            std::to_string(b.row_count) + ")";
 }
@@ -74,20 +72,18 @@ Delivery Sender::deliver_rows(const Batch &batch) {
     // One simple query is one implicit transaction: the ledger row, the copied
     // rows and their blocks commit together or not at all. A split half is
     // summarised on its own, under its own id.
+    bool summarised = batch.table == Table::requests && request_blocks_;
+    std::string sql = transaction_start(batch) + "; COPY " + table_name(batch.table) + " (" +
+                      (summarised ? summarised_request_columns() : table_columns(batch.table)) +
+                      ") FROM STDIN";
     TxResult r;
-    if (batch.table == Table::requests && request_blocks_) {
-        std::string sql = batch_key_setting(batch) + ledger_insert(batch) + "; COPY " +
-                          table_name(batch.table) + " (" + summarised_request_columns() +
-                          ") FROM STDIN";
+    if (summarised) {
         std::string blocks = request_blocks_insert(batch, link_);
         if (!blocks.empty()) {
             sql += "; " + blocks;
         }
         r = link_.run(sql, summarised_rows(batch.rows), timeout_);
     } else {
-        std::string sql = batch_key_setting(batch) + ledger_insert(batch) + "; COPY " +
-                          table_name(batch.table) + " (" + table_columns(batch.table) +
-                          ") FROM STDIN";
         r = link_.run(sql, batch.rows, timeout_);
     }
     switch (r.outcome) {
@@ -121,7 +117,7 @@ Delivery Sender::reject(const Batch &row, const std::string &reason) {
     if (!text.empty() && text.back() == '\n') {
         text.pop_back();
     }
-    std::string sql = batch_key_setting(row) + ledger_insert(row) +
+    std::string sql = transaction_start(row) +
                       "; INSERT INTO trace.rejected (host, batch_id, table_name, row_text, error) "
                       "VALUES (" +
                       link_.literal(row.host) + ", " + link_.literal(row.id) + ", " +

@@ -46,8 +46,7 @@ public:
 private:
     Delivery deliver_rows(const Batch &batch);
     Delivery reject(const Batch &row, const std::string &reason);
-    std::string ledger_insert(const Batch &b) const;
-    static std::string batch_key_setting(const Batch &b);
+    std::string transaction_start(const Batch &b) const;
     bool schema_due() const;
 
     Link &link_;
