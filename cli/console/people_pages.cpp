@@ -5,6 +5,7 @@
 #include "console/record_table.hpp"
 #include "records/anchored_page.hpp"
 #include "records/audit.hpp"
+#include "records/audit_summary.hpp"
 #include "records/requests.hpp"
 
 #include <algorithm>
@@ -15,6 +16,7 @@ namespace {
 
 constexpr int recent_rows = 20;
 constexpr int session_rows = 1000;
+constexpr int open_session_rows = 20;
 
 PageRows audit_rows(Connection &db, const Config &config, AuditOptions opts) {
     RecordFilter filter = audit_filter(opts, config);
@@ -34,6 +36,31 @@ std::optional<long long> column_micros(const ColumnSet &set, const RecordRow &ro
                                        const char *name) {
     const auto &v = row[set.index_of(name)];
     return v ? integer_value(*v) : std::nullopt;
+}
+
+// Which sessions make the summary say "probably": the same window, the same
+// filter of the user (the stored name and whether it is escaped) and the
+// same rule (records/audit_summary.hpp).
+std::string open_sessions_section(Connection &db, const Config &config, const std::string &user) {
+    AuditOptions opts;
+    opts.summary = true;
+    opts.list.user = user;
+    opts.list.limit = open_session_rows;
+    const ColumnSet &set = audit_open_sessions_columns();
+    PageRows open = read_page(db, set, opts.list, audit_filter(opts, config), open_sessions_query);
+    std::string out = "<h2>Open sessions</h2>";
+    if (open.rows.empty()) {
+        return out + "<p>None in the last 7 days.</p>";
+    }
+    out += open_sessions_table(open.rows);
+    if (open.more) {
+        const auto &all = open.rows.front()[set.index_of("open_in_all")];
+        long long hidden = (all ? integer_value(*all).value_or(0) : 0) -
+                           static_cast<long long>(open.rows.size());
+        out += "<p class=\"more-sessions\">" + std::to_string(hidden) +
+               " more open sessions, older, not shown.</p>";
+    }
+    return out;
 }
 
 }  // namespace
@@ -63,7 +90,8 @@ PageContent user_page(Connection &db, const Config &config, const std::string &u
     if (judged.rows.empty()) {
         page.body += "<p>No logins, logouts or failed logins in the last 7 days.</p>";
     } else {
-        page.body += "<h2>Last 7 days</h2>" + summary_table(judged.rows);
+        page.body += "<h2>Last 7 days</h2>" + summary_table(judged.rows) +
+                     open_sessions_section(db, config, user);
     }
     page.body += "<h2>Audit events</h2>" + audit_table(audit.rows, "/audit") +
                  more_link(audit, "/audit" + filter) + "<h2>Recent requests</h2>" +

@@ -139,4 +139,19 @@ std::string summary_table(const std::vector<RecordRow> &rows) {
                  });
 }
 
+std::string open_sessions_table(const std::vector<RecordRow> &rows) {
+    const ColumnSet &set = audit_open_sessions_columns();
+    return table({"session", "login (UTC)", "last event (UTC)"}, rows,
+                 [&set](const RecordRow &stored) {
+                     Row r(set, stored);
+                     // Basic authentication logs in without a session cookie:
+                     // no hash, and no session page to link to.
+                     std::string session = r["session"]
+                                               ? session_cell(r)
+                                               : "<span class=\"dim\">none (no session cookie)</span>";
+                     return td(session) + td(time_cell(r["login"])) +
+                            td(time_cell(r["last_event"]));
+                 });
+}
+
 }  // namespace trace_ctl

@@ -17,6 +17,8 @@ namespace trace_ctl {
 std::string requests_table(const std::vector<RecordRow> &rows);
 std::string audit_table(const std::vector<RecordRow> &rows, const std::string &list_href);
 std::string summary_table(const std::vector<RecordRow> &rows);
+// Rows of audit_open_sessions_columns; a login without a session hash says so.
+std::string open_sessions_table(const std::vector<RecordRow> &rows);
 
 // The links of one value: the user's page, the session's page, a list.
 std::string user_href(const std::string &user_bytes);

@@ -28,6 +28,13 @@ inline constexpr const char *default_summary_window = "7d";
 std::string audit_summary_query(const WhereClause &where, const std::string &limit,
                                 const std::string &offset);
 
+// Each open session (by the same rule) of the audit rows that `where` selects,
+// the newest login first, paged by $limit and $offset: the session hash (NULL
+// for logins without one), its last login, its last event, and how many open
+// sessions there are in all (audit_open_sessions_columns).
+std::string open_sessions_query(const WhereClause &where, const std::string &limit,
+                                const std::string &offset);
+
 }  // namespace trace_ctl
 
 #endif

@@ -162,11 +162,17 @@ ColumnSet make_audit() {
     return set;
 }
 
-ColumnSet make_audit_summary() {
+// A set selected from trace.audit by a query of its own (audit_summary.hpp).
+ColumnSet audit_derived(const std::string &noun) {
     ColumnSet set;
     set.table = "trace.audit";
     set.command = "audit";
-    set.noun = "users";
+    set.noun = noun;
+    return set;
+}
+
+ColumnSet make_audit_summary() {
+    ColumnSet set = audit_derived("users");
     set.columns = {plain("user_name"),
                    {"last_login", "last_login", ColumnKind::time},
                    {"last_logout", "last_logout", ColumnKind::time},
@@ -188,6 +194,16 @@ ColumnSet make_audit_summary() {
                              : "yes (" + std::to_string(n) + ")";
          }},
     };
+    return set;
+}
+
+// Selected by open_sessions_query; the console shows it, no command lists it.
+ColumnSet make_audit_open_sessions() {
+    ColumnSet set = audit_derived("open sessions");
+    set.columns = {plain("session"),
+                   {"login", "login", ColumnKind::time},
+                   {"last_event", "last_event", ColumnKind::time},
+                   plain("open_in_all", ColumnKind::integer)};
     return set;
 }
 
@@ -232,6 +248,11 @@ const ColumnSet &audit_columns() {
 
 const ColumnSet &audit_summary_columns() {
     static const ColumnSet set = make_audit_summary();
+    return set;
+}
+
+const ColumnSet &audit_open_sessions_columns() {
+    static const ColumnSet set = make_audit_open_sessions();
     return set;
 }
 

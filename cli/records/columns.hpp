@@ -71,6 +71,9 @@ const ColumnSet &audit_columns();
 // audit --summary: one row per user; selected by the summary query.
 const ColumnSet &audit_summary_columns();
 
+// One row per open session of the summary's rule (records/audit_summary.hpp).
+const ColumnSet &audit_open_sessions_columns();
+
 }  // namespace trace_ctl
 
 #endif

@@ -1,12 +1,13 @@
 // The console's pure parts: escaping for HTML and URLs, the exact-path regex,
 // --listen, htpasswd lines and credentials, query parameters read into the
-// CLI's options, and the CSV formula guard.
+// CLI's options, the CSV formula guard, and the table of open sessions.
 
 #include "app/usage_error.hpp"
 #include "console/download.hpp"
 #include "console/html.hpp"
 #include "console/htpasswd.hpp"
 #include "console/listen_address.hpp"
+#include "console/record_table.hpp"
 #include "console/request_params.hpp"
 
 #include <gtest/gtest.h>
@@ -190,4 +191,20 @@ TEST(ConsoleCsv, FormulaGuard) {
     EXPECT_EQ(formula_safe(std::string("/path")), std::optional<std::string>("/path"));
     EXPECT_EQ(formula_safe(std::string("")), std::optional<std::string>(""));
     EXPECT_EQ(formula_safe(std::nullopt), std::nullopt);
+}
+
+TEST(ConsoleTables, OpenSessionsLinkTheHashAndSayWhenThereIsNone) {
+    const std::string hash = "0123456789abcdef0123456789abcdef";
+    // 2026-01-02T03:04:05Z and 2026-01-02T03:05:00Z, in microseconds.
+    std::string html = open_sessions_table({{hash, "1767323045000000", "1767323100000000", "2"},
+                                            {std::nullopt, "1767323045000000", std::nullopt, "2"}});
+    EXPECT_NE(html.find("<td><a href=\"/sessions/" + hash + "\">0123456789ab</a></td>"
+                        "<td>2026-01-02T03:04:05Z</td><td>2026-01-02T03:05:00Z</td>"),
+              std::string::npos)
+        << html;
+    EXPECT_NE(html.find("<td><span class=\"dim\">none (no session cookie)</span></td>"
+                        "<td>2026-01-02T03:04:05Z</td><td><span class=\"dim\">-</span></td>"),
+              std::string::npos)
+        << html;
+    EXPECT_EQ(html.find("href=\"/sessions/\""), std::string::npos) << html;
 }
