@@ -13,7 +13,9 @@
 # TLS requests of t/request_upstream.t; libcpp-httplib-dev and libcrypt-dev for
 # trace-ctl serve (its HTTP server, and crypt_r for --htpasswd); chromium for the
 # console's tests in a real browser (t/console_browser.t); libxxhash-dev for the
-# hash of the block summaries (header-only: nothing of it is needed at run time).
+# hash of the block summaries (header-only: nothing of it is needed at run time);
+# faketime runs trace-ctl check-resources at a clock the test chooses, so that
+# t/check_resources_trend.t's rates and times to full are exact.
 #
 # Installing nginx or postgresql must not start or restart system services on a
 # machine where they already run (or would grab :80 and :5432): a temporary
@@ -24,7 +26,7 @@ packages=(
   nginx nginx-dev libpcre2-dev libpq-dev libesmtp-dev libcli11-dev libcurl4-openssl-dev
   postgresql libtomlplusplus-dev nlohmann-json3-dev libgtest-dev libssl-dev zlib1g-dev
   libdbd-pg-perl libnet-server-mail-perl python3-aiosmtpd wrk g++ make pkg-config
-  openssl procps prometheus curl libcpp-httplib-dev libcrypt-dev chromium libxxhash-dev
+  openssl procps prometheus curl libcpp-httplib-dev libcrypt-dev chromium libxxhash-dev faketime
 )
 bench_packages=(rsyslog rsyslog-pgsql)
 deb_packages=(build-essential debhelper dpkg-dev lintian git)

@@ -4,10 +4,19 @@
 #
 # The trend is real: a tmpfs of 64 MiB that the test fills 2 MiB at a time,
 # measured by statvfs as any filesystem. Only the clock is not waited for:
-# between runs the test moves every time in the state file back by 20
-# minutes, as if cron had run that much later (as t/check_resources.t ages
-# quiet periods). Mail goes to a real SMTP sink; the textfile is checked with
-# promtool (Debian's prometheus package) and read back.
+# trace-ctl runs under faketime (libfaketime, LD_PRELOAD), its wall clock
+# frozen at a time the test chooses, 20 minutes later for each run as if cron
+# had run it. The state file is left as trace-ctl wrote it, so the rates and
+# times to full are exact however long the writes and runs take on a loaded
+# machine; moving the state file's times back instead would add the real
+# seconds between runs to every interval. A clock that trace-ctl read from
+# its environment would be an interface of the product for the tests' sake;
+# faketime needs none. The monotonic clock stays real (--exclude-monotonic):
+# the state lock's wait and the SMTP timeouts measure real time. (The quiet
+# periods of t/check_resources.t are aged in the state file instead: a day
+# against runs seconds apart, which real time cannot tip.) Mail goes to a
+# real SMTP sink; the textfile is checked with promtool (Debian's prometheus
+# package) and read back.
 
 use strict;
 use warnings;
@@ -15,6 +24,7 @@ use lib 't/lib';
 use Test::More;
 use JSON::PP ();
 use Time::HiRes qw(time);
+use Time::Local ();
 use Trace::Test;
 
 my $t = Trace::Test->new;
@@ -61,15 +71,16 @@ sub new_mail {
     return @new;
 }
 
-# (subject, body) of a raw message.
+# (subject, body, from, date) of a raw message.
 sub subject_body {
     my ($raw) = @_;
     my ($head, $body) = split /\r?\n\r?\n/, $raw // '', 2;
     $head =~ s/\r?\n[ \t]+/ /g;
     my ($subject) = $head =~ /^Subject:\s*(.*)$/mi;
     my ($from) = $head =~ /^From:\s*(.*)$/mi;
+    my ($date) = $head =~ /^Date:\s*(.*)$/mi;
     $body =~ s/\r\n/\n/g if defined $body;
-    return ($subject // '', $body // '', $from // '');
+    return ($subject // '', $body // '', $from // '', $date // '');
 }
 
 sub state_of {
@@ -78,17 +89,25 @@ sub state_of {
     return $text eq '' ? undef : JSON::PP::decode_json($text);
 }
 
-# Time passes: every time in the state file moves back by $seconds.
-sub advance {
-    my ($name, $seconds) = @_;
-    my $state = state_of($name) or die "no state file for $name";
-    for my $a (values %{ $state->{alerts} }) {
-        $a->{$_} -= $seconds for qw(since alerted_at);
-    }
-    for my $series (values %{ $state->{samples} // {} }) {
-        $_->[0] -= $seconds for @{ $series->{points} };
-    }
-    Trace::Test::spew("$dir/$name/state.json", JSON::PP::encode_json($state), 0600);
+# The wall clock of check_at, in seconds since the epoch (2027-01-15 08:00:00
+# UTC): trace-ctl's every run under it reads exactly this time.
+my $clock = 1_800_000_000;
+
+sub check_at {
+    my ($conf, @args) = @_;
+    return Trace::Test::run({ env => { FAKETIME_FMT => '%s' } }, 'faketime', '--exclude-monotonic',
+        '-f', $clock, Trace::Test::build() . '/trace-ctl', '--config', $conf, 'check-resources', @args);
+}
+
+# A Date: header in seconds since the epoch.
+my %month = (Jan => 0, Feb => 1, Mar => 2, Apr => 3, May => 4, Jun => 5, Jul => 6, Aug => 7,
+    Sep => 8, Oct => 9, Nov => 10, Dec => 11);
+sub epoch_of_date {
+    my ($date) = @_;
+    my ($d, $mon, $y, $h, $mi, $s, $sign, $zh, $zm) =
+        ($date // '') =~ /^\w{3}, (\d\d) (\w{3}) (\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$/ or return;
+    my $offset = ($sign eq '-' ? -1 : 1) * ($zh * 3600 + $zm * 60);
+    return Time::Local::timegm($s, $mi, $h, $d, $month{$mon}, $y) - $offset;
 }
 
 # The exposition format, read back: { "name{labels}" => value }.
@@ -238,7 +257,7 @@ SKIP: {
     mkdir $fs;
     our $mounted;
     END { system('umount', "$dir/fill") if $mounted }
-    skip 'mounting a tmpfs needs root', 43
+    skip 'mounting a tmpfs needs root', 45
         unless $> == 0 && system("mount -t tmpfs -o size=64m tmpfs $fs 2>/dev/null") == 0;
     $mounted = 1;
     my $files = 0;
@@ -253,7 +272,7 @@ SKIP: {
 
     # 38 MiB of 64 (59.4%), then 2 MiB every 20 minutes.
     $write->(38);
-    ($rc, $out, $err) = check($trend, '--textfile', $collector);
+    ($rc, $out, $err) = check_at($trend, '--textfile', $collector);
     is($rc, 0, 'a first sample: OK') or diag($out, $err);
     unlike($out, qr/full in/, '... and no prediction yet');
     my $state = state_of('trend');
@@ -262,9 +281,9 @@ SKIP: {
         '... and a sample of its space used, in bytes');
 
     for my $run (2, 3) {
-        advance('trend', 1200);
+        $clock += 1200;
         $write->(2);
-        ($rc, $out, $err) = check($trend, '-v');
+        ($rc, $out, $err) = check_at($trend, '-v');
         is($rc, 0, "sample $run: still OK, too few samples to predict") or diag($out, $err);
     }
     like($err, qr/^trend:\Q$fs\E: 3 samples over 0\.7 h, no forecast yet \(needs 4 over 1\.0 h\)$/m,
@@ -273,16 +292,19 @@ SKIP: {
 
     # The fourth sample, an hour after the first: 44 MiB used (68.8%), 20 MiB
     # available, falling 6 MiB/h: full in 3 h 20 min.
-    advance('trend', 1200);
+    $clock += 1200;
     $write->(2);
-    ($rc, $out, $err) = check($trend, '--textfile', $collector);
+    ($rc, $out, $err) = check_at($trend, '--textfile', $collector);
     is($rc, 1, 'filling up 6 MiB/h with 20 MiB left: exit 1 (WARNING)') or diag($out, $err);
     like($out, qr/^RESOURCES WARNING - $fs_re full in about 3 h, memory \d+\.\d%, (swap \d+\.\d%, )?$fs_re 68\.8%, $fs_re inodes /,
         'the status line names the filesystem and when it will be full');
     like($out, qr/ '$fs_re time to full'=12000s;;;0(\n|$)/, '... and the perfdata the seconds to full');
     my @mail = new_mail();
     is(scalar(@mail), 1, 'one mail');
-    my ($subject, $body, $from) = subject_body($mail[0]);
+    my ($subject, $body, $from, $date) = subject_body($mail[0]);
+    is(epoch_of_date($date), $clock, "its Date: is trace-ctl's clock ($date)");
+    is_deeply([map { $_->[0] } @{ state_of('trend')->{samples}{$fs}{points} }],
+        [map { $clock - $_ * 1200 } 3, 2, 1, 0], '... as are the times of the samples, 20 minutes apart');
     is($subject, "[nginx-trace] $host: $fs will be full in about 3 h",
         'its subject names the host, the filesystem and the time left');
     is($from, "nginx-trace\@$host", 'From: names the host');
@@ -300,16 +322,16 @@ SKIP: {
     ($prc, $pout, $perr) = promtool_check($prom);
     is($prc . $pout . $perr, '0', 'promtool check metrics accepts it with the forecast');
 
-    ($rc, $out, $err) = check($trend, '--dry-run', '--predict-hours', 2);
+    ($rc, $out, $err) = check_at($trend, '--dry-run', '--predict-hours', 2);
     is($rc, 0, '--predict-hours 2: 3 h 20 min is beyond it, OK') or diag($out);
     like($out, qr/^dry run: would mail ops\@example\.org: \[nginx-trace\] \Q$host\E: resolved: $fs_re no longer predicted full$/m,
         '... and the prediction would be resolved');
 
     # Still filling, within the quiet period: no mail.
     for (1, 2) {
-        advance('trend', 1200);
+        $clock += 1200;
         $write->(2);
-        ($rc, $out, $err) = check($trend);
+        ($rc, $out, $err) = check_at($trend);
         is($rc, 1, "still filling ($_): still WARNING") or diag($out, $err);
     }
     like($out, qr/^RESOURCES WARNING - $fs_re full in about 3 h, /, '... full in about 3 h (2 h 40 min)');
@@ -317,8 +339,8 @@ SKIP: {
 
     # The write-then-clean pattern: a backup is removed, the line no longer falls.
     unlink map { "$fs/data.$_" } 2 .. $files;
-    advance('trend', 1200);
-    ($rc, $out, $err) = check($trend, '--textfile', $collector);
+    $clock += 1200;
+    ($rc, $out, $err) = check_at($trend, '--textfile', $collector);
     is($rc, 0, 'cleaned up: OK again') or diag($out, $err);
     unlike($out, qr/full in/, '... without a prediction');
     @mail = new_mail();
@@ -329,20 +351,20 @@ SKIP: {
         '... and its body why') or diag($body);
     is(metrics_of(Trace::Test::slurp($prom))->{"nginx_trace_resource_predicted_full$fs_labels"}, 0,
         'the textfile says predicted_full 0');
-    ($rc, $out, $err) = check($trend);
+    ($rc, $out, $err) = check_at($trend);
     is(scalar(new_mail()), 0, 'no second resolved mail');
 
     # Filling again at once: the quiet period of the last warning holds.
     for (1 .. 2) {
-        advance('trend', 1200);
+        $clock += 1200;
         $write->(4);
-        ($rc, $out, $err) = check($trend);
+        ($rc, $out, $err) = check_at($trend);
     }
     is($rc, 1, 'filling again: WARNING') or diag($out);
     is(scalar(new_mail()), 0, '... but no mail within the quiet period of the last warning');
 
     # predict_hours = 0 switches it off: no prediction, no samples kept.
-    ($rc, $out, $err) = check(config('trend', disk_paths => [$fs], predict_hours => 0));
+    ($rc, $out, $err) = check_at(config('trend', disk_paths => [$fs], predict_hours => 0));
     is($rc, 0, 'predict_hours = 0: OK') or diag($out);
     unlike($out, qr/full in|time to full/, '... no prediction');
     $state = state_of('trend');
@@ -351,11 +373,11 @@ SKIP: {
     is(scalar(new_mail()), 0, '... without a mail');
 
     # A filesystem that is replaced (another size) starts afresh.
-    advance('trend', 1200);
-    ($rc, $out, $err) = check($trend);
+    $clock += 1200;
+    ($rc, $out, $err) = check_at($trend);
     system('mount', '-o', 'remount,size=128m', $fs) == 0 or die 'remount';
-    advance('trend', 1200);
-    ($rc, $out, $err) = check($trend, '-v');
+    $clock += 1200;
+    ($rc, $out, $err) = check_at($trend, '-v');
     like($err, qr/^trend:\Q$fs\E: 1 samples over 0\.0 h, no forecast yet/m,
         'a filesystem of another size: its samples start afresh');
     is(state_of('trend')->{samples}{$fs}{size}, 128 * $MiB, '... under its new size');

@@ -9,6 +9,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use JSON::PP;
+use POSIX ();
 use Trace::Test;
 use Trace::Test::Console qw(record_traffic start_console stop_console fetch html_unescape
     session_hash %HOSTILE);
@@ -261,6 +262,39 @@ is($r->{status}, 503, 'a query stuck behind a lock: 503');
 like($r->{content}, qr/longer than the statement timeout \(1000 ms\)/, '... the statement timeout says so');
 cmp_ok($took, '<', 5, '... after about the timeout');
 is(fetch($console, '/requests')->{status}, 200, 'then pages answer again');
+
+# --- the overview's panels: side by side, in one snapshot ----------------------------------------
+# With trace.audit locked, the panel of the charts (which reads it) waits while
+# the counted lists and the slowest paths are done: three transactions of the
+# console at once, with one snapshot (the same xmin). Then the panel runs into
+# the statement timeout, which fails the page, and every transaction ends.
+sub console_transactions {
+    return $pg->dbh(dbname => 'postgres')->selectall_arrayref(q{
+        SELECT backend_xmin::text, wait_event_type FROM pg_stat_activity
+        WHERE application_name = 'trace-ctl serve' AND xact_start IS NOT NULL});
+}
+$dbh->begin_work;
+$dbh->do('LOCK TABLE trace.audit IN ACCESS EXCLUSIVE MODE');
+my $child = fork() // die "fork: $!";
+if ($child == 0) {
+    my $page = fetch($console, '/?since=7d');
+    POSIX::_exit($page->{status} == 503 && $page->{content} =~ /statement timeout/ ? 0 : 1);
+}
+my $seen = [];
+for (1 .. 200) {
+    my $now = console_transactions();
+    $seen = $now if @$now > @$seen;
+    last if @$seen == 3;
+    Time::HiRes::sleep(0.005);
+}
+waitpid($child, 0);
+$dbh->rollback;
+is(scalar(@$seen), 3, 'the overview: three transactions at once');
+is(scalar(keys %{{ map { ($_->[0] // 'none') => 1 } @$seen }}), 1, '... in one snapshot (one xmin)');
+is(scalar(grep { ($_->[1] // '') eq 'Lock' } @$seen), 1, '... one of them waiting for the lock');
+is($?, 0, 'the panel past the statement timeout: the page 503, saying so');
+is(scalar(@{ console_transactions() }), 0, '... and no transaction of the console left open');
+is(fetch($console, '/?since=7d')->{status}, 200, 'then the overview answers again');
 
 # --- the database goes away and comes back ----------------------------------------------------------
 $pg->stop;

@@ -80,7 +80,7 @@ is_deeply([grep { !$asked{$_} } @packages], [], '... then install with every pac
 ok($asked{'--no-install-recommends'} && $asked{'-y'}, '... unattended, without recommends');
 my @lines = split /\n/, $err;
 is(scalar @lines, 1, 'one line on stderr') or diag($err);
-like($lines[0] // '', qr/^deps: installing nginx nginx-dev .*procps prometheus curl libcpp-httplib-dev libcrypt-dev chromium libxxhash-dev$/, '... naming what it installs');
+like($lines[0] // '', qr/^deps: installing nginx nginx-dev .*procps prometheus curl libcpp-httplib-dev libcrypt-dev chromium libxxhash-dev faketime$/, '... naming what it installs');
 is($out, '', 'nothing on stdout');
 ok(!-e $t->base . '/policy-rc.d', 'the temporary policy-rc.d is removed again');
 

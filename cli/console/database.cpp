@@ -1,8 +1,19 @@
 #include "console/database.hpp"
 
+#include <poll.h>
+
 namespace trace_ctl {
 
 namespace {
+
+// Whether the server has closed its end of an idle connection. A server that
+// shuts down sends its last words (FATAL: terminating connection) and then
+// closes: reading may take in the words and leave the connection looking well
+// until it next reads; the socket's state says at once.
+bool closed_by_server(PGconn *conn) {
+    pollfd p{PQsocket(conn), POLLIN | POLLRDHUP, 0};
+    return p.fd < 0 || (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0);
+}
 
 // Idle connections kept; more requests at once open more, closed afterwards.
 constexpr size_t idle_max = 4;
@@ -26,8 +37,9 @@ std::unique_ptr<ConnectionPool::Lease> ConnectionPool::acquire() {
             std::unique_ptr<Connection> conn = std::move(idle_.back());
             idle_.pop_back();
             // A server that went away while the connection was idle has closed
-            // it: reading what is there (without waiting) tells.
-            if (PQconsumeInput(conn->raw()) == 1 && PQstatus(conn->raw()) == CONNECTION_OK) {
+            // it: its socket, and reading what is there (without waiting), tell.
+            if (!closed_by_server(conn->raw()) && PQconsumeInput(conn->raw()) == 1 &&
+                PQstatus(conn->raw()) == CONNECTION_OK) {
                 return std::make_unique<Lease>(*this, std::move(conn));
             }
         }

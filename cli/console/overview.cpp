@@ -152,7 +152,8 @@ OverviewQuery overview_query(const ParamMap &params) {
     return q;
 }
 
-PageContent overview_page(Connection &db, const Config &, const OverviewQuery &q) {
+PageContent overview_page(ConnectionPool &pool, Connection &db, const Config &,
+                          const OverviewQuery &q) {
     Window w = resolve_window(db, q.since, q.until, q.host);
     PageContent page;
     page.title = "Overview";
@@ -162,7 +163,7 @@ PageContent overview_page(Connection &db, const Config &, const OverviewQuery &q
                             format_utc_time(w.end).substr(0, 19) + "Z, bars of " +
                             short_number(static_cast<double>(w.bucket_seconds) / 60) + " min") +
                 "</p>";
-    OverviewData data = read_overview(db, w);
+    OverviewData data = read_overview(pool, db, w);
     page.body += charts(w, data.buckets) + "<div class=\"panels\">";
     const Tops &t = data.tops;
     const TopList tops[] = {

@@ -10,6 +10,7 @@
 
 #include "app/config.hpp"
 #include "app/pg.hpp"
+#include "console/database.hpp"
 #include "console/layout.hpp"
 #include "console/request_params.hpp"
 
@@ -26,8 +27,10 @@ struct OverviewQuery {
 // Throws BadRequest.
 OverviewQuery overview_query(const ParamMap &params);
 
-// Throws UsageError for a bad since or until.
-PageContent overview_page(Connection &db, const Config &config, const OverviewQuery &q);
+// Throws UsageError for a bad since or until. The panels read side by side,
+// on `db` and connections of the pool (console/snapshot_reads.hpp).
+PageContent overview_page(ConnectionPool &pool, Connection &db, const Config &config,
+                          const OverviewQuery &q);
 
 }  // namespace trace_ctl
 

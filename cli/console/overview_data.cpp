@@ -1,5 +1,6 @@
 #include "console/overview_data.hpp"
 
+#include "console/snapshot_reads.hpp"
 #include "schema/citus.hpp"
 
 #include <algorithm>
@@ -177,25 +178,30 @@ void read_slowest_paths(Connection &db, const Window &w, Tops &tops) {
 
 }  // namespace
 
-OverviewData read_overview(Connection &db, const Window &w) {
+OverviewData read_overview(ConnectionPool &pool, Connection &db, const Window &w) {
     OverviewData data;
     for (std::int64_t n = w.start / micros / w.bucket_seconds;
          n <= (w.end - 1) / micros / w.bucket_seconds; ++n) {
         data.buckets[n];
     }
-    // One snapshot for every panel; the sorts of the percentiles in memory.
-    db.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    try {
-        db.exec("SET LOCAL work_mem = '64MB'");
-        bool distributed = requests_distributed(db);
-        read_buckets(db, w, distributed, data);
-        read_counted_tops(db, w, distributed, data.tops);
-        read_slowest_paths(db, w, data.tops);
-        db.exec("COMMIT");
-    } catch (...) {
-        PQclear(PQexec(db.raw(), "ROLLBACK"));
-        throw;
+    bool distributed = requests_distributed(db);
+    // Each panel fills its own part of data. The sorts of the percentiles in
+    // memory.
+    std::vector<SnapshotRead> panels = {
+        [&](Connection &c) { read_buckets(c, w, distributed, data); },
+        [&](Connection &c) { read_counted_tops(c, w, distributed, data.tops); },
+        [&](Connection &c) { read_slowest_paths(c, w, data.tops); },
+    };
+    if (distributed) {
+        // Citus plans each statement over all its workers already, and an
+        // exported snapshot is the coordinator's alone: one after the other.
+        panels = {[&](Connection &c) {
+            read_buckets(c, w, distributed, data);
+            read_counted_tops(c, w, distributed, data.tops);
+            read_slowest_paths(c, w, data.tops);
+        }};
     }
+    read_in_one_snapshot(pool, db, "SET LOCAL work_mem = '64MB'", panels);
     return data;
 }
 

@@ -3,12 +3,15 @@
 // ts range read on its own (a LATERAL over the buckets), so the percentiles
 // sort a bucket's rows, never the window's; the top lists of paths, error
 // paths, users, clients and user agents come from one pass (GROUPING SETS);
-// all in one read-only snapshot, so that the panels agree.
+// the three (buckets, counted lists, slowest paths) side by side on
+// connections that share one read-only snapshot (console/snapshot_reads.hpp),
+// so that the panels agree.
 
 #ifndef TRACE_CTL_CONSOLE_OVERVIEW_DATA_HPP
 #define TRACE_CTL_CONSOLE_OVERVIEW_DATA_HPP
 
 #include "app/pg.hpp"
+#include "console/database.hpp"
 #include "console/overview_window.hpp"
 
 #include <cstdint>
@@ -51,7 +54,7 @@ struct OverviewData {
     Tops tops;
 };
 
-OverviewData read_overview(Connection &db, const Window &w);
+OverviewData read_overview(ConnectionPool &pool, Connection &db, const Window &w);
 
 }  // namespace trace_ctl
 

@@ -149,9 +149,10 @@ void add_routes(httplib::Server &server, const Context &ctx, ConnectionPool &poo
     server.Get("/console.js", [](const httplib::Request &, httplib::Response &res) {
         res.set_content(console_js(), "text/javascript; charset=utf-8");
     });
-    server.Get("/", with_db(pool, [&ctx](const httplib::Request &req, httplib::Response &res,
-                                        std::unique_ptr<Lease> &lease) {
-                   show(res, overview_page(**lease, ctx.config, overview_query(params_of(req))));
+    server.Get("/", with_db(pool, [&ctx, &pool](const httplib::Request &req, httplib::Response &res,
+                                               std::unique_ptr<Lease> &lease) {
+                   show(res, overview_page(pool, **lease, ctx.config,
+                                           overview_query(params_of(req))));
                }));
     const Config &config = ctx.config;
     server.Get("/requests",
