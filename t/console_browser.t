@@ -13,18 +13,13 @@ use lib 't/lib';
 use Test::More;
 use File::Copy qw(copy);
 use Trace::Test;
-use Trace::Test::Console qw(record_traffic start_console stop_console fetch html_unescape
-    session_hash);
+use Trace::Test::Console qw(browser_console stop_console fetch html_unescape session_hash);
 use Trace::Test::Reading qw(insert_rows);
 
-my $chromium = '/usr/bin/chromium';
-plan skip_all => 'chromium is not installed (scripts/deps.sh installs it)' unless -x $chromium;
-
 my $t = Trace::Test->new;
-my $recorded = record_traffic($t);
+my $browsing = browser_console($t);
+my ($chromium, $recorded, $console, $base) = @$browsing{qw(chromium recorded console base)};
 my $pg = $t->postgres;
-my $console = start_console($t);
-my $base = "http://127.0.0.1:$console->{port}";
 my $profile = $t->base . '/chromium';
 
 # Runs headless chromium on one URL; returns (exit code, stdout, stderr).

@@ -13,17 +13,13 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Trace::Test;
-use Trace::Test::Console qw(record_traffic start_console stop_console fetch);
+use Trace::Test::Console qw(browser_console stop_console fetch);
 use Trace::Test::DevTools;
 
-my $chromium = '/usr/bin/chromium';
-plan skip_all => 'chromium is not installed (scripts/deps.sh installs it)' unless -x $chromium;
-
 my $t = Trace::Test->new;
-my $recorded = record_traffic($t);
+my $browsing = browser_console($t);
+my ($chromium, $recorded, $console, $base) = @$browsing{qw(chromium recorded console base)};
 my $pg = $t->postgres;
-my $console = start_console($t);
-my $base = "http://127.0.0.1:$console->{port}";
 
 my $browser = Trace::Test::DevTools->start(chromium => $chromium, home => $t->base,
     profile => $t->base . '/chromium', log => $t->base . '/chromium.log');

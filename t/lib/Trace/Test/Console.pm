@@ -17,7 +17,7 @@ use Trace::Test::Ports ();
 use Trace::Test::Reading qw(start_background background_output wait_for_output stop_background);
 
 our @EXPORT_OK = qw(record_traffic start_console stop_console fetch html_unescape
-    session_hash %HOSTILE);
+    session_hash browser_console %HOSTILE);
 
 my $KEY = 'console-test-key-0123456789abcdef';
 
@@ -111,6 +111,21 @@ sub start_console {
         unless $out =~ /listening on/;
     $bg->{port} = $port;
     return $bg;
+}
+
+# What a test in a real browser starts with: Debian's chromium (the test is
+# skipped without it), the recorded traffic and a console over it. Returns
+# {chromium} (its path), {recorded} (record_traffic's counts), {console} and
+# {base} (the console's URL).
+sub browser_console {
+    my ($t) = @_;
+    my $chromium = '/usr/bin/chromium';
+    Test::More::plan(skip_all => 'chromium is not installed (scripts/deps.sh installs it)')
+        unless -x $chromium;
+    my $recorded = record_traffic($t);
+    my $console = start_console($t);
+    return { chromium => $chromium, recorded => $recorded, console => $console,
+        base => "http://127.0.0.1:$console->{port}" };
 }
 
 # SIGTERM; returns (wait status, seconds it took, stdout, stderr).
