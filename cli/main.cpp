@@ -10,6 +10,7 @@
 #include "console/serve_command.hpp"
 #include "records/audit_command.hpp"
 #include "records/requests_command.hpp"
+#include "rollup/rollup_command.hpp"
 #include "schema/migrate_command.hpp"
 #include "schema/prune_command.hpp"
 #include "status/status_command.hpp"
@@ -62,6 +63,7 @@ int main(int argc, char **argv) {
     int exit_code = trace_ctl::exit_ok;
     trace_ctl::add_migrate_command(app, ctx, exit_code);
     trace_ctl::add_prune_command(app, ctx, exit_code);
+    trace_ctl::add_rollup_command(app, ctx, exit_code);
     const CLI::App *check_resources =
         trace_ctl::add_check_resources_command(app, ctx, exit_code);
     trace_ctl::add_requests_command(app, ctx, exit_code);

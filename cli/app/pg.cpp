@@ -67,13 +67,24 @@ Result Connection::exec(const std::string &sql) {
 
 Result Connection::exec_params(const std::string &sql,
                                const std::vector<std::optional<std::string>> &params) {
+    return exec_in_format(sql, params, 0);
+}
+
+Result Connection::exec_binary(const std::string &sql,
+                               const std::vector<std::optional<std::string>> &params) {
+    return exec_in_format(sql, params, 1);
+}
+
+Result Connection::exec_in_format(const std::string &sql,
+                                  const std::vector<std::optional<std::string>> &params,
+                                  int result_format) {
     std::vector<const char *> values;
     values.reserve(params.size());
     for (const auto &p : params) {
         values.push_back(p ? p->c_str() : nullptr);
     }
     return check(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()),
-                              nullptr, values.data(), nullptr, nullptr, 0),
+                              nullptr, values.data(), nullptr, nullptr, result_format),
                  sql);
 }
 

@@ -60,6 +60,11 @@ public:
     Result exec(const std::string &sql);
     Result exec_params(const std::string &sql,
                        const std::vector<std::optional<std::string>> &params);
+    // The same with every column of the result in PostgreSQL's binary format:
+    // a bytea as its bytes, a text as its text (integers would be big-endian;
+    // callers cast them to text).
+    Result exec_binary(const std::string &sql,
+                       const std::vector<std::optional<std::string>> &params);
 
     PGconn *raw() const { return conn_.get(); }
 
@@ -70,6 +75,9 @@ public:
 private:
     explicit Connection(PGconn *conn) : conn_(conn, PQfinish) {}
     Result check(PGresult *res, const std::string &sql);
+    Result exec_in_format(const std::string &sql,
+                          const std::vector<std::optional<std::string>> &params,
+                          int result_format);
 
     std::shared_ptr<PGconn> conn_;
     std::shared_ptr<std::map<std::string, bool>> facts_ = std::make_shared<std::map<std::string, bool>>();

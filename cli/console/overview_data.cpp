@@ -1,5 +1,7 @@
 #include "console/overview_data.hpp"
 
+#include "console/overview_rollup.hpp"
+#include "console/overview_sql.hpp"
 #include "console/snapshot_reads.hpp"
 #include "schema/citus.hpp"
 
@@ -10,18 +12,7 @@ namespace trace_ctl {
 
 namespace {
 
-constexpr int top_rows = 10;
 constexpr std::int64_t micros = 1000000;
-
-// Each condition matches the list its link opens (status=1xx is status < 200,
-// as the CLI's classes start at 100).
-const char *const class_conditions[] = {
-    "status < 200", "status BETWEEN 200 AND 299", "status BETWEEN 300 AND 399",
-    "status BETWEEN 400 AND 499", "status >= 500"};
-
-double number_at(const Result &r, int row, int col, double unset) {
-    return r.is_null(row, col) ? unset : std::stod(std::string(r.get(row, col)));
-}
 
 // SELECT ... FROM the window's buckets, each with its own ts range: the rows
 // of `table` the window selects (`where`) and `columns` over them.
@@ -56,10 +47,10 @@ bool requests_distributed(Connection &db) {
     return db.facts()[fact];
 }
 
-void read_buckets(Connection &db, const Window &w, bool distributed, OverviewData &data) {
+void read_request_buckets(Connection &db, const Window &w, bool distributed, OverviewData &data) {
     WhereClause where = build_where(w.filter());
     std::string columns;
-    for (const char *condition : class_conditions) {
+    for (const char *condition : status_class_conditions) {
         columns += "count(*) FILTER (WHERE " + std::string(condition) + "), ";
     }
     // Seconds as float8: numeric (what extract returns) sorts many times slower.
@@ -84,6 +75,10 @@ void read_buckets(Connection &db, const Window &w, bool distributed, OverviewDat
         }
         b.bytes = number_at(r, i, 7, 0);
     }
+}
+
+void read_audit_buckets(Connection &db, const Window &w, bool distributed, OverviewData &data) {
+    WhereClause where = build_where(w.filter());
     std::string actions;
     for (const char *a : audit_action_names) {
         actions += (actions.empty() ? "" : ", ") + std::string("count(*) FILTER (WHERE action = '") +
@@ -99,65 +94,19 @@ void read_buckets(Connection &db, const Window &w, bool distributed, OverviewDat
     }
 }
 
-// The five counted lists in one pass over the window, ranked in SQL. Citus
-// runs no GROUPING SETS over a distributed table: there the window's rows are
+// The counted lists in one pass over the window, ranked in SQL. Citus runs
+// no GROUPING SETS over a distributed table: there the window's rows are
 // gathered first (a materialised CTE, which it plans on its own) and grouped
 // on the coordinator.
 void read_counted_tops(Connection &db, const Window &w, bool distributed, Tops &tops) {
     WhereClause where = build_where(w.filter());
     const std::string rows =
-        "SELECT path, coalesce('path' = ANY(escaped), false) AS path_e, user_name,"
-        "       coalesce('user_name' = ANY(escaped), false) AS user_e,"
-        "       host(client_addr) AS client, user_agent,"
-        "       coalesce('user_agent' = ANY(escaped), false) AS agent_e, status"
-        " FROM trace.requests " + where.sql;
-    const std::string grouped =
-        (distributed ? "WITH r AS MATERIALIZED (" + rows + ") " : std::string()) +
-        "SELECT CASE WHEN GROUPING(path, path_e) = 0 THEN 'path'"
-        "            WHEN GROUPING(user_name, user_e) = 0 THEN 'user'"
-        "            WHEN GROUPING(client) = 0 THEN 'client' ELSE 'agent' END AS dim,"
-        "       CASE WHEN GROUPING(path, path_e) = 0 THEN path"
-        "            WHEN GROUPING(user_name, user_e) = 0 THEN user_name"
-        "            WHEN GROUPING(client) = 0 THEN client ELSE user_agent END AS value,"
-        "       CASE WHEN GROUPING(path, path_e) = 0 THEN path_e"
-        "            WHEN GROUPING(user_name, user_e) = 0 THEN user_e"
-        "            WHEN GROUPING(client) = 0 THEN false ELSE agent_e END AS escaped,"
-        "       count(*) AS n, count(*) FILTER (WHERE status BETWEEN 400 AND 599) AS errors"
-        " FROM " + (distributed ? std::string("r") : "(" + rows + ") AS r") +
-        " GROUP BY GROUPING SETS ((path, path_e), (user_name, user_e), (client),"
-        "                         (user_agent, agent_e))";
-    const std::string ranked =
-        "SELECT dim, value, escaped, n, errors,"
-        "       row_number() OVER (PARTITION BY dim ORDER BY n DESC, value) AS by_count,"
-        "       row_number() OVER (PARTITION BY dim ORDER BY errors DESC, value) AS by_errors"
-        " FROM (" + grouped + ") AS g WHERE value IS NOT NULL";
-    const std::string limit = std::to_string(top_rows);
-    Result r = db.exec_params(
-        "SELECT dim, value, escaped, n, errors, by_count <= " + limit + ", by_errors FROM (" + ranked +
-            ") AS t WHERE by_count <= " + limit + " OR (dim = 'path' AND errors > 0 AND by_errors <= " +
-            limit + ") ORDER BY dim, n DESC, value",
-        where.params);
-    std::vector<std::pair<long long, TopRow>> by_errors;  // by rank
-    for (int i = 0; i < r.rows(); ++i) {
-        std::string dim(r.get(i, 0));
-        TopRow row{std::string(r.get(i, 1)), r.get(i, 2) == "t", number_at(r, i, 3, 0)};
-        long long error_rank = r.get_int(i, 6);
-        if (dim == "path" && number_at(r, i, 4, 0) > 0 && error_rank <= top_rows) {
-            by_errors.push_back({error_rank, {row.stored, row.escaped, number_at(r, i, 4, 0)}});
-        }
-        if (r.get(i, 5) == "t") {
-            (dim == "path"     ? tops.paths
-             : dim == "user"   ? tops.users
-             : dim == "client" ? tops.clients
-                               : tops.agents)
-                .push_back(row);
-        }
-    }
-    std::sort(by_errors.begin(), by_errors.end(),
-              [](const auto &a, const auto &b) { return a.first < b.first; });
-    for (const auto &ranked_row : by_errors) {
-        tops.error_paths.push_back(ranked_row.second);
-    }
+        "SELECT " + std::string(counted_columns) + " FROM trace.requests " + where.sql;
+    const std::vector<TopDim> dims = {TopDim::path, TopDim::user, TopDim::client, TopDim::agent};
+    std::string counts = distributed ? "WITH r AS MATERIALIZED (" + rows + ") " +
+                                           counted_per_dim("r", dims)
+                                     : counted_per_dim("(" + rows + ") AS r", dims);
+    read_ranked_tops(db, counts, where.params, dims, tops);
 }
 
 // Grouped by the path's bytes (COLLATE "C"): the same groups, and a sort that
@@ -168,7 +117,7 @@ void read_slowest_paths(Connection &db, const Window &w, Tops &tops) {
         "SELECT path COLLATE \"C\", coalesce('path' = ANY(escaped), false),"
         "       percentile_cont(0.95) WITHIN GROUP (ORDER BY date_part('epoch', duration)) AS p95"
         " FROM trace.requests " + where.sql + " AND path IS NOT NULL"
-        " GROUP BY 1, 2 ORDER BY p95 DESC NULLS LAST, 1 LIMIT " + std::to_string(top_rows),
+        " GROUP BY 1, 2 ORDER BY p95 DESC NULLS LAST, 1 LIMIT " + std::to_string(top_list_rows),
         where.params);
     for (int i = 0; i < r.rows(); ++i) {
         tops.slowest_paths.push_back({std::string(r.get(i, 0)), r.get(i, 1) == "t",
@@ -185,23 +134,65 @@ OverviewData read_overview(ConnectionPool &pool, Connection &db, const Window &w
         data.buckets[n];
     }
     bool distributed = requests_distributed(db);
-    // Each panel fills its own part of data. The sorts of the percentiles in
-    // memory.
+    // Whether the summaries serve (known in the snapshot, before the panels).
+    RollupCover cover;
+    bool rolled = false;
+    SnapshotRead look_at_rollups;
+    if (rollups_apply(db, distributed)) {
+        look_at_rollups = [&](Connection &c) {
+            cover = read_rollup_cover(c, w);
+            rolled = worth_reading(cover, w);
+        };
+    }
+    // Each panel fills its own part of data; the audit's counts go to a copy
+    // of the buckets, merged after, while the requests' fill the buckets.
+    OverviewData audit = data;
+    // The panels write to distinct members (users and clients apart from the
+    // other lists).
+    Tops daily;
+    // Hours make a bucket only when it is whole hours; else the buckets come
+    // from the rows, and the summaries' latencies serve the slowest paths.
+    const bool hourly_buckets = w.bucket_seconds % 3600 == 0;
     std::vector<SnapshotRead> panels = {
-        [&](Connection &c) { read_buckets(c, w, distributed, data); },
-        [&](Connection &c) { read_counted_tops(c, w, distributed, data.tops); },
-        [&](Connection &c) { read_slowest_paths(c, w, data.tops); },
+        [&](Connection &c) {
+            rolled && hourly_buckets ? read_rolled_requests(c, w, cover, true, data)
+                                     : read_request_buckets(c, w, distributed, data);
+        },
+        [&](Connection &c) {
+            if (!rolled) {
+                read_counted_tops(c, w, distributed, data.tops);
+                return;
+            }
+            read_rolled_tops(c, w, cover, TopGrain::hourly, data.tops);
+            if (!hourly_buckets) {
+                read_rolled_requests(c, w, cover, false, data);
+            }
+        },
+        [&](Connection &c) {
+            rolled ? read_rolled_tops(c, w, cover, TopGrain::daily, daily)
+                   : read_slowest_paths(c, w, data.tops);
+        },
+        [&](Connection &c) { read_audit_buckets(c, w, distributed, audit); },
     };
     if (distributed) {
         // Citus plans each statement over all its workers already, and an
         // exported snapshot is the coordinator's alone: one after the other.
         panels = {[&](Connection &c) {
-            read_buckets(c, w, distributed, data);
+            read_request_buckets(c, w, distributed, data);
+            read_audit_buckets(c, w, distributed, audit);
             read_counted_tops(c, w, distributed, data.tops);
             read_slowest_paths(c, w, data.tops);
         }};
     }
-    read_in_one_snapshot(pool, db, "SET LOCAL work_mem = '64MB'", panels);
+    read_in_one_snapshot(pool, db, "SET LOCAL work_mem = '64MB'", panels, look_at_rollups);
+    if (rolled) {
+        data.tops.users = std::move(daily.users);
+        data.tops.clients = std::move(daily.clients);
+    }
+    for (auto &[n, b] : data.buckets) {
+        std::copy(std::begin(audit.buckets[n].actions), std::end(audit.buckets[n].actions),
+                  std::begin(b.actions));
+    }
     return data;
 }
 

@@ -1,5 +1,7 @@
-// What the overview shows, read from the window's rows with plain SELECTs
-// (no rollup: nothing is added to what the module writes). Each bucket is one
+// What the overview shows, read from the window's rows with plain SELECTs, or
+// for a window of days from trace-ctl rollup's summaries where they are
+// current (console/overview_rollup.hpp) and the rows for the rest; the same
+// figures either way. From the rows, each bucket is one
 // ts range read on its own (a LATERAL over the buckets), so the percentiles
 // sort a bucket's rows, never the window's; the top lists of paths, error
 // paths, users, clients and user agents come from one pass (GROUPING SETS);

@@ -24,7 +24,7 @@ void roll_back(Connection &db) {
 }  // namespace
 
 void read_in_one_snapshot(ConnectionPool &pool, Connection &first, const std::string &setup,
-                          const std::vector<SnapshotRead> &reads) {
+                          const std::vector<SnapshotRead> &reads, const SnapshotRead &before) {
     std::vector<std::unique_ptr<ConnectionPool::Lease>> others;
     std::vector<Connection *> open;  // the connections inside a transaction
     try {
@@ -46,6 +46,9 @@ void read_in_one_snapshot(ConnectionPool &pool, Connection &first, const std::st
                     db.exec(setup);
                 }
             }
+        }
+        if (before) {
+            before(first);
         }
     } catch (...) {
         for (Connection *db : open) {

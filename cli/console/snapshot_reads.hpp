@@ -21,11 +21,14 @@ namespace trace_ctl {
 using SnapshotRead = std::function<void(Connection &)>;
 
 // Runs every read, each in a REPEATABLE READ READ ONLY transaction with
-// `setup` (SET LOCAL ...) run first, and returns once all have ended. A failed
-// read fails the whole (its exception is rethrown, the first one's if several
-// fail); the others are then left to finish before every transaction ends.
+// `setup` (SET LOCAL ...) run first, and returns once all have ended. `before`,
+// when given, runs in the snapshot on the first connection before any read
+// starts (what every read needs to know). A failed read fails the whole (its
+// exception is rethrown, the first one's if several fail); the others are
+// then left to finish before every transaction ends.
 void read_in_one_snapshot(ConnectionPool &pool, Connection &first, const std::string &setup,
-                          const std::vector<SnapshotRead> &reads);
+                          const std::vector<SnapshotRead> &reads,
+                          const SnapshotRead &before = {});
 
 }  // namespace trace_ctl
 

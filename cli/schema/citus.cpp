@@ -86,6 +86,20 @@ void check_layout(const TableLayout &t, const std::string &key, const Result &r)
                              "); trace-ctl changes nothing");
 }
 
+// A distributed table takes no trigger with transition tables, and so keeps
+// no rollups (sql/0009): their triggers go, and what was rolled up before is
+// forgotten; the console then reads the rows.
+void forget_rollups(Connection &db) {
+    if (db.exec("SELECT to_regclass('trace.rollup_periods') IS NULL").get(0, 0) == "t") {
+        return;
+    }
+    for (const char *trigger : {"rollup_forget_deleted", "rollup_forget_updated",
+                                "rollup_forget_truncated"}) {
+        db.exec(std::string("DROP TRIGGER IF EXISTS ") + trigger + " ON trace.requests");
+    }
+    db.exec("DELETE FROM trace.rollup_periods");
+}
+
 }  // namespace
 
 std::optional<std::string> citus_version(Connection &db) {
@@ -150,6 +164,9 @@ DistributeResult distribute_tables(Connection &db) {
                 db.exec_params("SELECT create_reference_table($1::regclass)", {table});
                 out.referenced.push_back(table);
                 continue;
+            }
+            if (table == trace_tables[0].table) {
+                forget_rollups(db);
             }
             key_holds_column(db, table, out.column);
             bool first = out.distributed.empty() && out.already.empty();
