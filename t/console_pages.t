@@ -264,10 +264,10 @@ cmp_ok($took, '<', 5, '... after about the timeout');
 is(fetch($console, '/requests')->{status}, 200, 'then pages answer again');
 
 # --- the overview's panels: side by side, in one snapshot ----------------------------------------
-# With trace.audit locked, the panel of the charts (which reads it) waits while
-# the counted lists and the slowest paths are done: three transactions of the
-# console at once, with one snapshot (the same xmin). Then the panel runs into
-# the statement timeout, which fails the page, and every transaction ends.
+# With trace.audit locked, the panel of the audit's charts waits while the
+# others are done: four transactions of the console at once, with one
+# snapshot (the same xmin). Then the panel runs into the statement timeout,
+# which fails the page, and every transaction ends.
 sub console_transactions {
     return $pg->dbh(dbname => 'postgres')->selectall_arrayref(q{
         SELECT backend_xmin::text, wait_event_type FROM pg_stat_activity
@@ -280,18 +280,18 @@ if ($child == 0) {
     my $page = fetch($console, '/?since=7d');
     POSIX::_exit($page->{status} == 503 && $page->{content} =~ /statement timeout/ ? 0 : 1);
 }
-# The moment to see: all three open, the charts' panel at the lock (it reads
-# trace.requests first, so it gets there a little after the others begin).
+# The moment to see: all four open (the request charts, the top lists by
+# hour and by day, the audit's charts), the audit's panel at the lock.
 my $seen = [];
 for (1 .. 200) {
     my $now = console_transactions();
     $seen = $now if @$now >= @$seen;
-    last if @$seen == 3 && grep { ($_->[1] // '') eq 'Lock' } @$seen;
+    last if @$seen == 4 && grep { ($_->[1] // '') eq 'Lock' } @$seen;
     Time::HiRes::sleep(0.005);
 }
 waitpid($child, 0);
 $dbh->rollback;
-is(scalar(@$seen), 3, 'the overview: three transactions at once');
+is(scalar(@$seen), 4, 'the overview: four transactions at once');
 is(scalar(keys %{{ map { ($_->[0] // 'none') => 1 } @$seen }}), 1, '... in one snapshot (one xmin)');
 is(scalar(grep { ($_->[1] // '') eq 'Lock' } @$seen), 1, '... one of them waiting for the lock');
 is($?, 0, 'the panel past the statement timeout: the page 503, saying so');

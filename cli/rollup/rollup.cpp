@@ -210,9 +210,23 @@ bool summarise_trailing(Connection &db, std::int64_t hours_end, std::int64_t sec
     return true;
 }
 
-}  // namespace
+// The server's words, and what to do about them.
+PgError explain(const PgError &e) {
+    if (e.sqlstate() == "42501") {
+        return PgError(std::string(e.what()) +
+                           " (rollup needs a role that is a member of trace_maintainer)",
+                       e.sqlstate());
+    }
+    if (e.sqlstate() == "55P03") {
+        return PgError(std::string(e.what()) +
+                           " (another rollup, or a prune's deletes, held the summaries; try "
+                           "again later)",
+                       e.sqlstate());
+    }
+    return e;
+}
 
-int run_rollup(const Context &ctx) {
+int roll_up(const Context &ctx) {
     Connection db = Connection::open(ctx.conninfo());
     db.exec("SET TimeZone = 'UTC'");
     // A prune waits for this lock (its triggers take it): never hold it long,
@@ -288,6 +302,16 @@ int run_rollup(const Context &ctx) {
               << (trailing.empty() ? "" : "; users and clients of the last " + trailing + " made again")
               << "\n";
     return exit_ok;
+}
+
+}  // namespace
+
+int run_rollup(const Context &ctx) {
+    try {
+        return roll_up(ctx);
+    } catch (const PgError &e) {
+        throw explain(e);
+    }
 }
 
 }  // namespace trace_ctl

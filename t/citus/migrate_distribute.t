@@ -196,4 +196,14 @@ is_deeply($pg->sql(q{SELECT host, batch_id FROM trace.request_blocks ORDER BY 1,
 is($rc, 0, 'prune of every row on the coordinator') or diag("$out$err");
 like($out, qr/^trace\.request_blocks: deleted 4 blocks \(no request is left\)/m, '... takes every block');
 
+# A distributed trace.requests keeps no rollups (sql/0009): distributing
+# dropped their triggers (Citus takes none with transition tables), and
+# trace-ctl rollup says why it does nothing.
+is($pg->value(q{SELECT count(*) FROM pg_trigger WHERE tgrelid = 'trace.requests'::regclass
+    AND tgname LIKE 'rollup_forget_%'}), 0, 'the rollups\' triggers went when trace.requests was distributed');
+($rc, $out, $err) = $t->trace_ctl('--db', $pg->conninfo(user => 'trace_ops'), 'rollup');
+is($rc, 1, 'trace-ctl rollup on Citus: exit 1');
+like($err, qr/^trace-ctl rollup: trace\.requests is distributed by Citus, which keeps no rollups \(sql\/0009\); the console reads its rows$/,
+    '... and says why');
+
 $t->done;
