@@ -113,5 +113,33 @@ for my $page (@pages) {
     printf "%-36s %6.0f ms %8s  %s\n", $page, $median, $status, $median > $TARGET_MS ? "over $TARGET_MS ms" : '';
 }
 print @over ? "\n" . scalar(@over) . " pages over $TARGET_MS ms\n" : "\nevery page under $TARGET_MS ms\n";
+
+# The overviews with their summaries and without (the summaries' periods set
+# aside, so that every panel reads the rows), alternating, in one run.
+my @overviews = ('/', '/?since=7d', '/?since=7d&host=web1');
+my $aside = sub {
+    $pg->sql('CREATE TABLE public.aside AS SELECT * FROM trace.rollup_periods');
+    $pg->sql('DELETE FROM trace.rollup_periods');
+};
+my $back = sub {
+    $pg->sql('INSERT INTO trace.rollup_periods SELECT * FROM public.aside');
+    $pg->sql('DROP TABLE public.aside');
+};
+printf "\n%-36s %10s %10s %7s\n", 'overview', 'summaries', 'rows', 'ratio';
+for my $page (@overviews) {
+    my (@with, @without);
+    for my $run (0 .. $RUNS) {
+        for my $variant (0, 1) {
+            $aside->() if $variant;
+            my $t0 = time;
+            $http->get("http://127.0.0.1:$console->{port}$page");
+            my $ms = (time - $t0) * 1000;
+            $back->() if $variant;
+            push @{ $variant ? \@without : \@with }, $ms if $run > 0;
+        }
+    }
+    my ($summed, $raw) = map { (sort { $a <=> $b } @$_)[ int(@$_ / 2) ] } \@with, \@without;
+    printf "%-36s %7.0f ms %7.0f ms %6.1fx\n", $page, $summed, $raw, $raw / $summed;
+}
 stop_console($console);
 $t->stop_all;

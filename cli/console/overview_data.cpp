@@ -137,11 +137,15 @@ OverviewData read_overview(ConnectionPool &pool, Connection &db, const Window &w
     // Whether the summaries serve (known in the snapshot, before the panels).
     RollupCover cover;
     bool rolled = false;
+    std::optional<LatencyReservation> reservation;  // held while the panels read
     SnapshotRead look_at_rollups;
     if (rollups_apply(db, distributed)) {
         look_at_rollups = [&](Connection &c) {
             cover = read_rollup_cover(c, w);
-            rolled = worth_reading(cover, w);
+            if (worth_reading(cover, w)) {
+                reservation = LatencyReservation::take(cover.hour_requests);
+                rolled = reservation.has_value();
+            }
         };
     }
     // Each panel fills its own part of data; the audit's counts go to a copy

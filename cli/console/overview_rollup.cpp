@@ -5,6 +5,7 @@
 #include "records/filters.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -24,9 +25,11 @@ constexpr std::int64_t day = 86400;
 // are read twice (once added, once taken away), so a few.
 constexpr std::int64_t trailing_lag_hours = 3;
 
-// Held in memory at once by read_rolled_requests (8 bytes each): beyond,
-// PostgreSQL sorts the rows within its work_mem instead.
-constexpr long long latencies_max = 20000000;
+// Latencies held in memory by all overviews at once (each is kept twice, by
+// bucket and by path: 16 bytes, so 256 MB in all). An overview that would
+// go beyond reads the rows, which PostgreSQL sorts within its work_mem.
+constexpr long long latencies_budget = 16000000;
+std::atomic<long long> latencies_held{0};
 
 using Params = std::vector<std::optional<std::string>>;
 
@@ -146,7 +149,32 @@ RollupCover read_rollup_cover(Connection &db, const Window &w) {
 
 bool worth_reading(const RollupCover &cover, const Window &w) {
     std::int64_t covered = static_cast<std::int64_t>(cover.hours.size()) * hour * micros;
-    return covered * 4 >= (w.end - w.start) * 3 && cover.hour_requests <= latencies_max;
+    return covered * 4 >= (w.end - w.start) * 3;
+}
+
+std::optional<LatencyReservation> LatencyReservation::take(long long latencies) {
+    long long held = latencies_held.load();
+    do {
+        if (held + latencies > latencies_budget) {
+            return std::nullopt;
+        }
+    } while (!latencies_held.compare_exchange_weak(held, held + latencies));
+    return LatencyReservation(latencies);
+}
+
+LatencyReservation::LatencyReservation(LatencyReservation &&other) noexcept
+    : latencies_(std::exchange(other.latencies_, 0)) {}
+
+LatencyReservation &LatencyReservation::operator=(LatencyReservation &&other) noexcept {
+    if (this != &other) {
+        latencies_held -= latencies_;
+        latencies_ = std::exchange(other.latencies_, 0);
+    }
+    return *this;
+}
+
+LatencyReservation::~LatencyReservation() {
+    latencies_held -= latencies_;
 }
 
 void read_rolled_requests(Connection &db, const Window &w, const RollupCover &cover,

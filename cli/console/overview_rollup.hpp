@@ -42,8 +42,23 @@ bool rollups_apply(Connection &db, bool distributed);
 RollupCover read_rollup_cover(Connection &db, const Window &w);
 
 // Whether reading the cover (and the rows of the rest) is the quicker way:
-// it covers most of the window, and its latencies fit in memory.
+// it covers most of the window.
 bool worth_reading(const RollupCover &cover, const Window &w);
+
+// A share of the memory all overviews may hold in latencies at once, for as
+// long as it lives; none when it would go beyond (the overview then reads
+// the rows).
+class LatencyReservation {
+public:
+    static std::optional<LatencyReservation> take(long long latencies);
+    LatencyReservation(LatencyReservation &&other) noexcept;
+    LatencyReservation &operator=(LatencyReservation &&other) noexcept;
+    ~LatencyReservation();
+
+private:
+    explicit LatencyReservation(long long latencies) : latencies_(latencies) {}
+    long long latencies_;
+};
 
 // The slowest paths and, when `buckets` (the window's buckets are whole
 // hours), the buckets' status classes, bytes and latency percentiles.

@@ -2,13 +2,15 @@
 // PostgreSQL 15's percentile_cont answered over the same float8 values
 // (extra_float_digits = 3, so every bit): the overview reads latencies from
 // rollups and computes percentiles itself, and must print what the rows
-// alone give.
+// alone give. And the budget of memory that those latencies take.
 
+#include "console/overview_rollup.hpp"
 #include "console/overview_sql.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 #include <vector>
 
 using trace_ctl::percentile_cont;
@@ -53,4 +55,20 @@ TEST(PercentileCont, LatenciesAsTheModuleStoresThem) {
 TEST(PercentileCont, NothingToRankIsMinusOne) {
     std::vector<double> none;
     EXPECT_EQ(percentile_cont(none, 0.5), -1);
+}
+
+// The overviews' shared budget of latencies held in memory (16 million).
+TEST(LatencyReservation, SharedByAllOverviewsAndGivenBack) {
+    using trace_ctl::LatencyReservation;
+    std::optional<LatencyReservation> first = LatencyReservation::take(10000000);
+    ASSERT_TRUE(first.has_value());
+    EXPECT_FALSE(LatencyReservation::take(10000000).has_value()) << "over the budget";
+    std::optional<LatencyReservation> small = LatencyReservation::take(6000000);
+    EXPECT_TRUE(small.has_value()) << "the rest of it";
+    first.reset();
+    std::optional<LatencyReservation> again = LatencyReservation::take(10000000);
+    EXPECT_TRUE(again.has_value()) << "given back when the first ended";
+    LatencyReservation moved = std::move(*again);
+    again.reset();  // a moved-from reservation gives nothing back
+    EXPECT_FALSE(LatencyReservation::take(1000000).has_value());
 }
