@@ -199,6 +199,22 @@ my @error_links = ($errors // '') =~ m{<a href="([^"]+)">}g;
 is(scalar @error_links, 3, '/: three error paths');
 $r = fetch($console, html_unescape($error_links[0]));
 like($r->{content}, qr/requests 1-1 \(/, '... each linking to its requests');
+# A top user agent links to the requests with it: the regex that matches
+# exactly its stored form (ESC and U+202E escaped), as trace-ctl requests
+# --user-agent takes it.
+$r = fetch($console, '/');
+my ($agents) = $r->{content} =~ m{<h2>Top user agents</h2>(.*?)</table>}s;
+my ($evil_link) = ($agents // '') =~ m{<a href="([^"]+)">evil\\x1b\[31m\\u202e-agent</a>};
+like($evil_link // '', qr/[?&]amp;user_agent=/, '/: the hostile user agent links to a list filtered by it');
+$r = fetch($console, html_unescape($evil_link // '/requests'));
+like($r->{content}, qr/requests 1-1 \(/, '... which lists its one request');
+like($r->{content}, qr{\Q$script_shown\E}, '... the one it came with');
+my ($crc, $cout, $cerr) = $t->trace_ctl('--db', $pg->conninfo, 'requests', '--user-agent',
+    '^evil\\x1b\\[31m', '--format', 'json');
+is($crc, 0, 'trace-ctl requests --user-agent: exit 0') or diag($cerr);
+is(scalar(() = $cout =~ /"request_id"/g), 1, '... one request (the regex\'s \\x1b is the ESC it holds)');
+like(($t->trace_ctl('--db', $pg->conninfo, 'requests', '--user-agent', '('))[2],
+    qr/--user-agent: .*invalid regular expression/, '... a bad regex is refused, naming the option');
 like(fetch($console, '/?since=7d&host=vm-none')->{content}, qr{<span class="total-requests">0</span>},
     '/?host=another: nothing');
 is(fetch($console, '/?since=soon')->{status}, 400, '/?since=soon: 400');
@@ -218,6 +234,7 @@ like($r->{headers}{'content-type'}, qr{^text/javascript}, '/console.js: a script
 # --- what is refused ------------------------------------------------------------------------
 for my $case (['/requests?status=abc', 400, qr/status: &quot;abc&quot; is not a status code/],
               ['/requests?path=%28', 400, qr/path: invalid regular expression/],
+              ['/requests?user_agent=%28', 400, qr/user-agent: invalid regular expression/],
               ['/requests?bogus=1', 400, qr/bogus: not a parameter of this page/],
               ['/requests?user=a&user=b', 400, qr/user: given more than once/],
               ['/requests?session_token=abc', 400, qr/session tokens are never accepted/],

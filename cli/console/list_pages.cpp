@@ -104,6 +104,7 @@ PageContent requests_page(Connection &db, const Config &config, const RequestsQu
     std::vector<FormField> fields = common_fields;
     fields.insert(fields.begin() + 2, {{"status", "status", "5xx,404"}, {"method", "method", "GET,POST"}});
     fields.push_back({"referer", "referer", "regex"});
+    fields.push_back({"user_agent", "user agent", "regex"});
     fields.push_back({"upstream_status", "upstream", "502,5xx"});
     PageContent content;
     content.title = "Requests";

@@ -83,12 +83,13 @@ std::string charts(const Window &w, const std::map<std::int64_t, Bucket> &bucket
            stacked_bar_chart({{"bytes", "bytes"}}, bytes, " B") + "</div></div>";
 }
 
-// A top list: each value links to the window's requests with it (a path by
-// the regex that matches exactly its stored form, which --path compares with).
+// A top list: each value links to the window's requests with it (a path or a
+// user agent by the regex that matches exactly its stored form, which --path
+// and --user-agent compare with).
 struct TopList {
     const char *title;
     const std::vector<TopRow> &rows;
-    const char *param;  // the list's parameter that selects one value; "" for none
+    const char *param;  // the list's parameter that selects one value
     const char *extra_status;  // the list's status too, or ""
     bool seconds;  // the figure is a latency
 };
@@ -99,9 +100,9 @@ std::string top_table(const Window &w, const TopList &top) {
     for (const TopRow &row : top.rows) {
         std::string bytes = stored_bytes(row.stored, row.escaped);
         std::string param = top.param;
-        std::string value = param == "path" ? exact_regex(row.stored) : bytes;
-        // User agents have no filter of their own: the row goes to the window.
-        QueryParams params = param.empty() ? w.params() : plus(w.params(), param, value);
+        std::string value =
+            param == "path" || param == "user_agent" ? exact_regex(row.stored) : bytes;
+        QueryParams params = plus(w.params(), param, value);
         params.emplace_back("status", top.extra_status);
         std::string figure = top.seconds ? short_number(row.figure * 1000) + " ms"
                                          : short_number(row.figure);
@@ -172,7 +173,7 @@ PageContent overview_page(ConnectionPool &pool, Connection &db, const Config &,
         {"Slowest paths (p95)", t.slowest_paths, "path", "", true},
         {"Top users", t.users, "user", "", false},
         {"Top clients", t.clients, "client", "", false},
-        {"Top user agents", t.agents, "", "", false},
+        {"Top user agents", t.agents, "user_agent", "", false},
     };
     for (const TopList &top : tops) {
         page.body += top_table(w, top);

@@ -15,7 +15,7 @@ namespace {
 const std::set<std::string> list_names = {"user", "session", "status", "method", "path",
                                           "host", "client", "since", "until", "limit",
                                           "page", "max_id", "max_time", "format"};
-const std::set<std::string> requests_names = {"referer", "upstream_status", "field"};
+const std::set<std::string> requests_names = {"referer", "user_agent", "upstream_status", "field"};
 const std::set<std::string> audit_names = {"action", "failed_only", "summary"};
 
 void check_names(const ParamMap &params, const std::set<std::string> &own) {
@@ -116,6 +116,7 @@ RequestsQuery requests_query(const ParamMap &params) {
     q.format = format_of(params);
     q.list = list_options(params, q.format);
     q.list.referer = value_of(params, "referer");
+    q.list.user_agent = value_of(params, "user_agent");
     q.list.upstream_status = value_of(params, "upstream_status");
     auto fields = params.equal_range("field");
     for (auto it = fields.first; it != fields.second; ++it) {

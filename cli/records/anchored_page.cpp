@@ -42,6 +42,7 @@ Anchor current_anchor(Connection &db, const ColumnSet &set) {
 void check_regexes(Connection &db, const RecordFilter &filter) {
     check_regex(db, filter.path_regex, "--path");
     check_regex(db, filter.referer_regex, "--referer");
+    check_regex(db, filter.user_agent_regex, "--user-agent");
 }
 
 // The anchor given (by the footer of an earlier page), else the current one; a

@@ -3,7 +3,8 @@
 // the rows. A block may hold a match only if its Bloom filters hold, for every
 // filter given, one of the keys that filter allows. A filter that no key can
 // narrow (an IPv6 client, a --path without three literal bytes in a row, the
-// referer) asks nothing of the blocks; the rows' own WHERE still applies.
+// referer, the user agent) asks nothing of the blocks; the rows' own WHERE
+// still applies.
 
 #ifndef TRACE_CTL_RECORDS_BLOCK_KEYS_HPP
 #define TRACE_CTL_RECORDS_BLOCK_KEYS_HPP

@@ -411,6 +411,9 @@ WhereClause build_where(const RecordFilter &filter, int first_param) {
     if (filter.referer_regex) {
         w.add("referer ~ " + w.param(*filter.referer_regex));
     }
+    if (filter.user_agent_regex) {
+        w.add("user_agent ~ " + w.param(*filter.user_agent_regex));
+    }
     if (filter.upstream_status_regex) {
         w.add("upstream_status ~ " + w.param(*filter.upstream_status_regex));
     }

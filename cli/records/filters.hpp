@@ -91,6 +91,7 @@ struct RecordFilter {
     std::optional<TimeBound> until;  // ts < until
     std::vector<std::string> actions;  // audit only
     std::optional<std::string> referer_regex;  // requests only, from here
+    std::optional<std::string> user_agent_regex;
     std::optional<std::string> upstream_status_regex;  // parse_upstream_status_list
     std::optional<std::string> fields;  // fields_object: fields @> it
     std::optional<std::int64_t> max_id;  // id <= max_id: keeps pages stable

@@ -94,6 +94,9 @@ RecordFilter filter_from_options(const ListOptions &opts, const Config &config) 
     if (!opts.referer.empty()) {
         f.referer_regex = opts.referer;
     }
+    if (!opts.user_agent.empty()) {
+        f.user_agent_regex = opts.user_agent;
+    }
     if (!opts.upstream_status.empty()) {
         f.upstream_status_regex = parse_upstream_status_list(opts.upstream_status);
     }

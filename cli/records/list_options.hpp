@@ -29,6 +29,7 @@ struct ListOptions {
     std::string until;
     // requests only
     std::string referer;
+    std::string user_agent;
     std::string upstream_status;
     std::vector<std::string> fields;  // each NAME=VALUE
     int limit = 50;

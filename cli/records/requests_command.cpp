@@ -108,6 +108,10 @@ void add_requests_command(CLI::App &app, Context &ctx, int &exit_code) {
                     "the Referer header matches this regular expression (as --path does), "
                     "e.g. '^https://search\\.example/'")
         ->type_name("REGEX");
+    cmd->add_option("--user-agent", opts->user_agent,
+                    "the User-Agent as stored (escaped where it had bytes that are not text) "
+                    "matches this regular expression (as --path does), e.g. '^curl/'")
+        ->type_name("REGEX");
     cmd->add_option("--upstream-status", opts->upstream_status,
                     "any upstream that answered (or was tried) has one of these statuses: codes "
                     "or classes, comma-separated: 502, 502,504, 5xx")
