@@ -90,7 +90,8 @@ CREATE TABLE IF NOT EXISTS trace.rollup_latencies (
     host        text,
     path        text,
     path_escaped boolean    NOT NULL,
-    latencies   bytea       NOT NULL            -- float8send(date_part('epoch', duration)), ascending
+    latencies   bytea       NOT NULL            -- float8send(date_part('epoch', duration)),
+                                                -- ascending
 );
 CREATE INDEX IF NOT EXISTS rollup_latencies_hour_idx ON trace.rollup_latencies (hour, host);
 
@@ -139,8 +140,9 @@ BEGIN
         SELECT n, count(*) AS blocks, sum(row_count) AS block_rows,
                sum(hashtext(rb.host || ' ' || rb.batch_id || ' ' || rb.block)) AS block_tag
         FROM trace.request_blocks AS rb,
-             generate_series(floor(date_part('epoch', greatest(rb.first_ts, from_ts)) / 3600)::bigint,
-                             floor(date_part('epoch', least(rb.last_ts, to_ts)) / 3600)::bigint) AS n
+             generate_series(
+                 floor(date_part('epoch', greatest(rb.first_ts, from_ts)) / 3600)::bigint,
+                 floor(date_part('epoch', least(rb.last_ts, to_ts)) / 3600)::bigint) AS n
         WHERE rb.last_ts >= from_ts AND rb.first_ts < to_ts
         GROUP BY n),
     l AS (

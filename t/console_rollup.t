@@ -82,7 +82,13 @@ my %window = (
     '24 hours of web2' => '/?since=' . back('24 hours') . "&until=$end&host=web2",
     '2 days' => '/?since=' . back('2 days') . "&until=$end",
     '8 days' => '/?since=' . back('8 days') . "&until=$end",
+    'one whole hour' => '/?since=' . whole_hours(3) . '&until=' . whole_hours(2),
+    'two days of whole hours' => '/?since=' . whole_hours(50) . '&until=' . whole_hours(2),
 );
+
+# The start of the hour that began N hours before the one now.
+sub whole_hours { $pg->value(q{SELECT to_char(date_trunc('hour', ($1::timestamptz - $2::interval)
+    AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')}, $end, "$_[0] hours") }
 
 sub page {
     my ($path) = @_;

@@ -128,9 +128,9 @@ RollupCover read_rollup_cover(Connection &db, const Window &w) {
     const std::int64_t length = (w.end - w.start) / micros;
     for (int i = 0; i < r.rows(); ++i) {
         std::int64_t seconds = r.get_int(i, 0), start = r.get_int(i, 1);
-        // A period as long as the window, from at most a few hours before it
-        // and over by its end: the newest serves (ORDER BY).
-        if (seconds == length && w.end - w.start == length * micros &&
+        // A day or week as long as the window, from at most a few hours
+        // before it and over by its end: the newest serves (ORDER BY).
+        if (seconds != hour && seconds == length && w.end - w.start == length * micros &&
             start * micros <= w.start && (start + seconds) * micros <= w.end) {
             cover.trailing = Trailing{start, seconds};
         }
@@ -307,7 +307,8 @@ void read_rolled_tops(Connection &db, const Window &w, const RollupCover &cover,
     std::string counts;
     if (hourly) {
         counts = "SELECT 'path' AS dim, path AS value, path_escaped AS escaped, requests AS n,"
-                 " errors FROM trace.rollup_paths WHERE hour IN (SELECT unnest($1::timestamptz[]))" +
+                 " errors FROM trace.rollup_paths"
+                 " WHERE hour IN (SELECT unnest($1::timestamptz[]))" +
                  host +
                  " UNION ALL SELECT 'agent', user_agent, agent_escaped, requests, 0"
                  " FROM trace.rollup_agents WHERE hour IN (SELECT unnest($1::timestamptz[]))" +

@@ -28,16 +28,16 @@ void find_due(Connection &db, std::int64_t from, std::int64_t to, std::int64_t h
               std::int64_t days_end) {
     db.exec_params(
         "CREATE TEMP TABLE rollup_due ON COMMIT DROP AS "
-        "WITH hours AS (SELECT to_timestamp(n * 3600) AS start FROM"
-        "                 generate_series($1::bigint / 3600, least($2::bigint, $3::bigint) / 3600 - 1) AS n),"
-        "     days AS (SELECT to_timestamp(n * 86400) AS start FROM"
-        "                generate_series($1::bigint / 86400, least($2::bigint, $4::bigint) / 86400 - 1) AS n),"
+        "WITH hours AS (SELECT to_timestamp(n * 3600) AS start FROM generate_series("
+        "                 $1::bigint / 3600, least($2::bigint, $3::bigint) / 3600 - 1) AS n),"
+        "     days AS (SELECT to_timestamp(n * 86400) AS start FROM generate_series("
+        "                $1::bigint / 86400, least($2::bigint, $4::bigint) / 86400 - 1) AS n),"
         "     now_fp AS (SELECT * FROM trace.rollup_hour_fingerprints(to_timestamp($1::bigint),"
         "                                                              to_timestamp($2::bigint))),"
         "     due_hours AS ("
         "       SELECT 3600 AS seconds, h.start, coalesce(f.blocks, 0) AS blocks,"
-        "              coalesce(f.block_rows, 0) AS block_rows, coalesce(f.block_tag, 0) AS block_tag,"
-        "              coalesce(f.loose_rows, 0) AS loose_rows"
+        "              coalesce(f.block_rows, 0) AS block_rows,"
+        "              coalesce(f.block_tag, 0) AS block_tag, coalesce(f.loose_rows, 0) AS loose_rows"
         "       FROM hours h LEFT JOIN now_fp f USING (start)"
         "       LEFT JOIN trace.rollup_periods r ON r.seconds = 3600 AND r.start = h.start"
         "       WHERE r.start IS NULL OR (r.blocks, r.block_rows, r.block_tag, r.loose_rows) <>"
@@ -87,7 +87,8 @@ void summarise_due(Connection &db) {
             rows_of_due(hour) + " GROUP BY GROUPING SETS ((1, 2, 3, 4), (1, 3, 4))");
     db.exec("INSERT INTO trace.rollup_agents SELECT u.start, r.host, r.user_agent,"
             " coalesce('user_agent' = ANY(r.escaped), false), count(*)" +
-            rows_of_due(hour) + " AND r.user_agent IS NOT NULL GROUP BY GROUPING SETS ((1, 2, 3, 4), (1, 3, 4))");
+            rows_of_due(hour) +
+            " AND r.user_agent IS NOT NULL GROUP BY GROUPING SETS ((1, 2, 3, 4), (1, 3, 4))");
     db.exec("INSERT INTO trace.rollup_users SELECT 86400, u.start, r.host, r.user_name,"
             " coalesce('user_name' = ANY(r.escaped), false), count(*)" +
             rows_of_due(day) +
@@ -172,14 +173,17 @@ bool summarise_trailing(Connection &db, std::int64_t hours_end, std::int64_t sec
     }
     // The older trailing ones (a day's own period, at midnight, stays).
     const std::string trailing_ones =
-        " WHERE seconds = " + length + (seconds == day ? " AND floor(date_part('epoch', start))::bigint % 86400 <> 0" : "");
-    for (const char *table : {"trace.rollup_periods", "trace.rollup_users", "trace.rollup_clients"}) {
+        " WHERE seconds = " + length +
+        (seconds == day ? " AND floor(date_part('epoch', start))::bigint % 86400 <> 0" : "");
+    for (const char *table :
+         {"trace.rollup_periods", "trace.rollup_users", "trace.rollup_clients"}) {
         db.exec(std::string("DELETE FROM ") + table + trailing_ones);
     }
-    if (state.get_int(0, 0) != seconds / hour || start % day == 0) {
-        return false;  // not all rolled up yet; or a day, made as such
+    if (state.get_int(0, 0) != seconds / hour || (seconds == day && start % day == 0)) {
+        return false;  // not all rolled up yet; or a day since midnight, made as such
     }
-    Result days = db.exec("SELECT floor(date_part('epoch', start))::bigint FROM trace.rollup_periods"
+    Result days = db.exec("SELECT floor(date_part('epoch', start))::bigint"
+                          " FROM trace.rollup_periods"
                           " WHERE seconds = 86400 AND start >= " + from + " AND start + interval"
                           " '1 day' <= " + from + " + interval '" + length + " seconds'"
                           " AND floor(date_part('epoch', start))::bigint % 86400 = 0 ORDER BY 1");
@@ -190,7 +194,8 @@ bool summarise_trailing(Connection &db, std::int64_t hours_end, std::int64_t sec
         list += (list.empty() ? "" : ", ") + ("to_timestamp(" + std::string(days.get(i, 0)) + ")");
     }
     const std::string day_rows = list.empty() ? "false" : "start IN (" + list + ")";
-    const std::string raw = " FROM trace.requests r WHERE " + outside(start, hours_end, starts, day);
+    const std::string raw =
+        " FROM trace.requests r WHERE " + outside(start, hours_end, starts, day);
     db.exec("INSERT INTO trace.rollup_users SELECT " + length + ", " + from +
             ", host, user_name, user_e, sum(n) FROM ("
             " SELECT host, user_name, user_escaped AS user_e, requests AS n FROM trace.rollup_users"
@@ -299,7 +304,8 @@ int roll_up(const Context &ctx) {
               << (days == 1 ? " day" : " days") << "; " << held.get_int(0, 0) << " hours and "
               << held.get_int(0, 1) << " days current, through "
               << format_utc_time(hours_end * 1000000)
-              << (trailing.empty() ? "" : "; users and clients of the last " + trailing + " made again")
+              << (trailing.empty() ? ""
+                                   : "; users and clients of the last " + trailing + " made again")
               << "\n";
     return exit_ok;
 }
