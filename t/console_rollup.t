@@ -70,8 +70,10 @@ like($bad_err, qr/^trace-ctl rollup: .*permission denied.* \(rollup needs a role
 # --- the overview: the same page from the summaries as from the rows ---------------
 my $console = start_console($t);
 
-# Windows that end now, held fixed: a page from the summaries and one from the
-# rows (the summaries set aside) must be the same bytes.
+# Windows held fixed, most ending now, some before, of lengths the summaries
+# serve in every way (whole hours, days, the last 24 hours and 7 days, and
+# ragged ends): a page from the summaries and one from the rows (the
+# summaries set aside) must be the same bytes.
 my ($end) = $pg->value(q{SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')});
 sub back { $pg->value(q{SELECT to_char(($1::timestamptz - $2::interval) AT TIME ZONE 'UTC',
     'YYYY-MM-DD"T"HH24:MI:SS"Z"')}, $end, $_[0]) }
@@ -82,6 +84,11 @@ my %window = (
     '24 hours of web2' => '/?since=' . back('24 hours') . "&until=$end&host=web2",
     '2 days' => '/?since=' . back('2 days') . "&until=$end",
     '8 days' => '/?since=' . back('8 days') . "&until=$end",
+    '5 hours and 13 minutes' => '/?since=' . back('29 hours 13 minutes') . '&until=' . back('24 hours'),
+    '30 hours' => '/?since=' . back('31 hours 7 minutes') . '&until=' . back('67 minutes'),
+    '6 days and 23 hours' => '/?since=' . back('7 days 1 hour') . '&until=' . back('2 hours'),
+    '7 days to 5 hours ago' => '/?since=' . back('7 days 5 hours') . '&until=' . back('5 hours'),
+    '24 hours to 2 hours ago' => '/?since=' . back('26 hours') . '&until=' . back('2 hours'),
     'one whole hour' => '/?since=' . whole_hours(3) . '&until=' . whole_hours(2),
     'two days of whole hours' => '/?since=' . whole_hours(50) . '&until=' . whole_hours(2),
 );
