@@ -13,6 +13,7 @@ use lib 't/lib';
 use Test::More;
 use Trace::Test;
 use Trace::Test::Console qw(record_traffic start_console fetch);
+use Trace::Test::Reading ();
 
 my $t = Trace::Test->new;
 my $recorded = record_traffic($t);
@@ -62,6 +63,12 @@ like($out, qr/^rolled up 0 hours and 0 days; $hours hours and $days days current
 
 $pg->sql(q{DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reader') THEN }
     . q{CREATE ROLE reader LOGIN IN ROLE trace_reader; END IF; END $$});
+# trace-ctl status: every hour of the last 7 days current, when it last ran.
+my ($src, $sout) = $t->trace_ctl('--db', $ops, 'status');
+# (An hour that ended since the rollup, with rows, would be due: 167 then.)
+like($sout, qr/^rollups\s+16[78] of the last 7 days' 168 hours current(, 1 with rows due \(.*\))?, last made \S+ \S+ \((just now|\d+ s ago)\)$/m,
+    'trace-ctl status: the last 7 days\' hours current') or diag($sout);
+
 my ($bad_rc, undef, $bad_err) = $t->trace_ctl('--db', $pg->conninfo(user => 'reader'), 'rollup');
 is($bad_rc, 1, 'rollup as a reader: exit 1');
 like($bad_err, qr/^trace-ctl rollup: .*permission denied.* \(rollup needs a role that is a member of trace_maintainer\)$/,
@@ -162,6 +169,14 @@ same_pages('a row written by hand');
 like(page($seven), qr{/late/by-hand}, '... the 7-day overview shows the late row');
 sub rolled_at { $pg->value(q{SELECT rolled_at FROM trace.rollup_periods WHERE seconds = $1
     AND start = to_timestamp(floor(date_part('epoch', now() - $2::interval) / $1) * $1)}, @_) }
+($src, $sout) = $t->trace_ctl('--db', $ops, 'status', '--format', 'json');
+my $status = Trace::Test::Reading::decode_json_output($sout);
+my ($current, $due, $hint) = @{ $status->{rollups} }{qw(hours_current hours_due hint)};
+ok($due >= 1 && $current + $due <= 168, 'trace-ctl status: that hour is due')
+    or diag("$current current, $due due");
+like($hint, qr/^run trace-ctl rollup, from cron; until then the overview reads the rows of th(at hour|ose hours)$/,
+    '... and what to do');
+like(page('/status'), qr{<h2>Rollups</h2>.*hours_due.*>$due<}s, '/status says so too');
 my @before = (rolled_at(3600, '2 days'), rolled_at(86400, '2 days'));
 ($rc, $out) = rollup();
 like($out, qr/^rolled up [1-9]\d* hours? and [1-9]\d* days?; .*users and clients of the last (24 hours and )?7 days made again$/,

@@ -36,6 +36,7 @@ my $json = decode_json_output($out);
 is_deeply($json->{schema}{pending}, \@migrations, 'JSON: the pending migrations by name');
 ok(!$json->{ok}, 'JSON: not ok');
 ok(exists $json->{summaries} && !defined $json->{summaries}, 'JSON: no block summaries without the schema');
+ok(exists $json->{rollups} && !defined $json->{rollups}, 'JSON: no rollups without the schema');
 
 # --- migrated, filled, read by trace_reader ---------------------------------------------------
 $t->postgres_migrated;

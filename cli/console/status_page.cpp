@@ -68,6 +68,10 @@ PageContent status_page(const Context &ctx, ConnectionPool &pool) {
         page.body += "<h2>Block summaries</h2>" +
                      value_html(json.value("summaries", nlohmann::ordered_json()));
     }
+    if (report.rollups.exists) {
+        page.body += "<h2>Rollups</h2>" +
+                     value_html(json.value("rollups", nlohmann::ordered_json()));
+    }
     page.body += "<h2>Module</h2>" + value_html(json.value("module", nlohmann::ordered_json()));
     return page;
 }

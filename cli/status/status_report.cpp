@@ -77,7 +77,27 @@ std::string summaries_line(const SummaryReport &s) {
            " (" + s.hint() + ")";
 }
 
+std::string rollups_line(const RollupReport &r) {
+    if (r.distributed) {
+        return "none: trace.requests is distributed by Citus (the console reads the rows)";
+    }
+    std::string line = std::to_string(r.hours_current) + " of the last 7 days' 168 hours current";
+    if (r.hours_due > 0) {
+        line += ", " + std::to_string(r.hours_due) + " with rows due (" + r.hint() + ")";
+    }
+    return line + (r.last_run ? ", last made " + when(r.last_run, r.last_run_age_seconds)
+                              : ", never made");
+}
+
 }  // namespace
+
+std::string RollupReport::hint() const {
+    if (hours_due == 0) {
+        return "";
+    }
+    return "run trace-ctl rollup, from cron; until then the overview reads the rows of " +
+           std::string(hours_due == 1 ? "that hour" : "those hours");
+}
 
 std::string SummaryReport::hint() const {
     if (uncovered_rows == 0) {
@@ -110,6 +130,9 @@ std::string status_text(const StatusReport &r) {
         }
         if (r.summaries.exists) {
             out << label("summaries") << summaries_line(r.summaries) << '\n';
+        }
+        if (r.rollups.exists) {
+            out << label("rollups") << rollups_line(r.rollups) << '\n';
         }
     }
     if (!r.module_url.empty()) {
@@ -159,6 +182,16 @@ nlohmann::ordered_json status_json(const StatusReport &r) {
                             {"hint", error_json(r.summaries.hint())}};
     } else {
         doc["summaries"] = nullptr;  // a schema before 0006, or none
+    }
+    if (r.rollups.exists) {
+        doc["rollups"] = {{"distributed", r.rollups.distributed},
+                          {"hours_current", r.rollups.hours_current},
+                          {"hours_due", r.rollups.hours_due},
+                          {"last_run", time_json(r.rollups.last_run)},
+                          {"last_run_age_seconds", optional_json(r.rollups.last_run_age_seconds)},
+                          {"hint", error_json(r.rollups.hint())}};
+    } else {
+        doc["rollups"] = nullptr;  // a schema before 0009, or none
     }
     if (r.module_url.empty()) {
         doc["module"] = nullptr;

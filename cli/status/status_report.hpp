@@ -39,6 +39,21 @@ struct SummaryReport {
     std::string hint() const;
 };
 
+// The overview's summaries of sql/0009 (trace-ctl rollup) over the last 7
+// days' ended hours: how many are current, how many hold rows and are not
+// (until rollup runs, the overview reads their rows: slower, as exact).
+struct RollupReport {
+    bool exists = false;      // the schema has them (0009)
+    bool distributed = false; // on Citus, which keeps none
+    std::int64_t hours_current = 0;
+    std::int64_t hours_due = 0;
+    std::optional<EpochMicros> last_run;  // the newest summary's time
+    std::optional<double> last_run_age_seconds;
+
+    // What to do about hours due; empty when there are none.
+    std::string hint() const;
+};
+
 struct StatusReport {
     bool database_reachable = false;
     std::string database_error;
@@ -54,6 +69,7 @@ struct StatusReport {
 
     std::vector<TableReport> tables;
     SummaryReport summaries;
+    RollupReport rollups;
 
     std::string module_url;  // empty: not configured
     bool module_reachable = false;
