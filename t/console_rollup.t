@@ -12,7 +12,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Trace::Test;
-use Trace::Test::Console qw(record_traffic start_console fetch);
+use Trace::Test::Console qw(record_traffic start_console stop_console fetch);
 use Trace::Test::Reading ();
 
 my $t = Trace::Test->new;
@@ -232,4 +232,6 @@ $pg->sql('TRUNCATE trace.requests');
 is(periods(), 0, 'TRUNCATE forgets every period');
 same_pages('trace.requests truncated');
 
+my ($stopped) = stop_console($console);
+is($stopped, 0, 'trace-ctl serve stops on SIGTERM');
 $t->done;

@@ -1,13 +1,13 @@
 // What the overview shows, read from the window's rows with plain SELECTs, or
-// for a window of days from trace-ctl rollup's summaries where they are
-// current (console/overview_rollup.hpp) and the rows for the rest; the same
-// figures either way. From the rows, each bucket is one
-// ts range read on its own (a LATERAL over the buckets), so the percentiles
-// sort a bucket's rows, never the window's; the top lists of paths, error
-// paths, users, clients and user agents come from one pass (GROUPING SETS);
-// the three (buckets, counted lists, slowest paths) side by side on
-// connections that share one read-only snapshot (console/snapshot_reads.hpp),
-// so that the panels agree.
+// from trace-ctl rollup's summaries where they are current
+// (console/overview_rollup.hpp) and the rows for the rest; the same figures
+// either way. From the rows, each bucket is one ts range read on its own (a
+// LATERAL over the buckets), so the percentiles sort a bucket's rows, never
+// the window's; the top lists of paths, error paths, users, clients and user
+// agents come from one pass (GROUPING SETS). Four panels either way (request
+// charts, top lists, slowest paths or the users and clients, audit charts)
+// side by side on connections that share one read-only snapshot
+// (console/snapshot_reads.hpp), so that the panels agree.
 
 #ifndef TRACE_CTL_CONSOLE_OVERVIEW_DATA_HPP
 #define TRACE_CTL_CONSOLE_OVERVIEW_DATA_HPP
