@@ -38,15 +38,6 @@ std::string per_bucket(const Window &w, const WhereClause &where, const std::str
            step + ")) AS s ORDER BY b.n";
 }
 
-// Whether trace.requests is a Citus table (asked once per connection).
-bool requests_distributed(Connection &db) {
-    const char *fact = "trace.requests is distributed";
-    if (db.facts().count(fact) == 0) {
-        db.facts()[fact] = citus_version(db) && is_distributed(db, "trace.requests");
-    }
-    return db.facts()[fact];
-}
-
 void read_request_buckets(Connection &db, const Window &w, bool distributed, OverviewData &data) {
     WhereClause where = build_where(w.filter());
     std::string columns;

@@ -42,6 +42,16 @@ std::string period_array(const std::vector<std::int64_t> &starts) {
     return out + "}";
 }
 
+// The summaries' rows of the window's host, or those for all hosts (host
+// NULL): a condition, its parameter (if any) added to `params`.
+std::string host_rows(const Window &w, Params &params) {
+    if (w.host.empty()) {
+        return " AND host IS NULL";
+    }
+    params.push_back(w.host);
+    return " AND host = $" + std::to_string(params.size());
+}
+
 // The window's rows outside the `seconds`-long periods at `starts`: the
 // window's filter and a ts range for each gap, its parameters from `first`.
 WhereClause rows_uncovered(const Window &w, const std::vector<std::int64_t> &starts,
@@ -184,11 +194,7 @@ void read_rolled_requests(Connection &db, const Window &w, const RollupCover &co
     std::map<std::pair<std::string, bool>, std::vector<double>> path_latencies;
 
     Params params = {period_array(cover.hours)};
-    std::string host = " AND host IS NULL";  // the rows for all hosts
-    if (!w.host.empty()) {
-        params.push_back(w.host);
-        host = " AND host = $2";
-    }
+    const std::string host = host_rows(w, params);
     Result counts = db.exec_params(
         "SELECT floor(date_part('epoch', hour))::bigint / " + step + ", sum(status_1xx),"
         " sum(status_2xx), sum(status_3xx), sum(status_4xx), sum(status_5xx), sum(bytes_sent)"
@@ -288,11 +294,7 @@ void read_rolled_tops(Connection &db, const Window &w, const RollupCover &cover,
     const std::vector<std::int64_t> &periods = hourly ? cover.hours : cover.days;
     Params params = {trailing ? format_utc_time(cover.trailing->start * micros)
                               : period_array(periods)};
-    std::string host = " AND host IS NULL";  // the rows for all hosts
-    if (!w.host.empty()) {
-        params.push_back(w.host);
-        host = " AND host = $2";
-    }
+    const std::string host = host_rows(w, params);
     // The rows of `range` outside `covered`, their parameters added.
     auto rows = [&params](const Window &range, const std::vector<std::int64_t> &covered,
                           std::int64_t seconds) {

@@ -41,8 +41,7 @@ std::string counted_per_dim(const std::string &rows_sql, const std::vector<TopDi
         std::string out = "CASE";
         for (size_t i = 0; i + 1 < dims.size(); ++i) {
             DimSql d = dim_sql(dims[i]);
-            std::string set(d.set);
-            out += " WHEN GROUPING" + (set[0] == '(' ? set : "(" + set + ")") + " = 0 THEN " +
+            out += " WHEN GROUPING" + std::string(d.set) + " = 0 THEN " +
                    (quoted ? "'" + std::string(d.*field) + "'" : std::string(d.*field));
         }
         DimSql last = dim_sql(dims.back());

@@ -240,7 +240,7 @@ int roll_up(const Context &ctx) {
     if (db.exec("SELECT to_regclass('trace.rollup_periods') IS NULL").get(0, 0) == "t") {
         throw std::runtime_error("the schema has no rollups yet (sql/0009): run trace-ctl migrate");
     }
-    if (citus_version(db) && is_distributed(db, "trace.requests")) {
+    if (requests_distributed(db)) {
         throw std::runtime_error("trace.requests is distributed by Citus, which keeps no "
                                  "rollups (sql/0009); the console reads its rows");
     }

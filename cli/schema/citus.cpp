@@ -141,6 +141,14 @@ bool is_distributed(Connection &db, const std::string &table) {
                .get(0, 0) == "t";
 }
 
+bool requests_distributed(Connection &db) {
+    const char *fact = "trace.requests is distributed";
+    if (db.facts().count(fact) == 0) {
+        db.facts()[fact] = citus_version(db) && is_distributed(db, "trace.requests");
+    }
+    return db.facts()[fact];
+}
+
 DistributeResult distribute_tables(Connection &db) {
     DistributeResult out;
     db.exec("BEGIN");

@@ -30,6 +30,10 @@ void prepare_citus_transaction(Connection &db);
 // Whether `table` is a Citus table (distributed or reference) already.
 bool is_distributed(Connection &db, const std::string &table);
 
+// Whether trace.requests is distributed by Citus (which keeps no rollups,
+// sql/0009), asked once per connection.
+bool requests_distributed(Connection &db);
+
 struct DistributeResult {
     std::string column;                     // what the tables are distributed by
     std::vector<std::string> distributed;   // tables distributed by this run

@@ -113,7 +113,7 @@ void read_rollups(Connection &db, StatusReport &report) {
         return;
     }
     report.rollups.exists = true;
-    if (citus_version(db) && is_distributed(db, "trace.requests")) {
+    if (requests_distributed(db)) {
         report.rollups.distributed = true;
         return;
     }
